@@ -1,0 +1,9 @@
+//! Picks std or loom types by `cfg(loom)`, so the protocols are written once and
+//! model-checked as written. (Thread parking under loom is in `waiter.rs`.) Under loom the scheduler itself is compiled out and the
+//! waiter parks loom threads.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync;
+
+#[cfg(loom)]
+pub(crate) use loom::sync;

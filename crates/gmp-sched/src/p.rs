@@ -1,0 +1,164 @@
+//! P: a processor, the right to run goroutines. GOMAXPROCS of them are active.
+//!
+//! Each P has a local run queue (a crossbeam-deque `Worker`: its owner pushes and pops,
+//! thieves steal half through the `Stealer`), a `runnext` slot for the G readied by the
+//! running G (it runs before the queue: ping-pong between two goroutines stays on one P
+//! and never waits behind the queue), a timer heap, a cache of free stacks, and its
+//! schedule tick (every 61st schedule looks at the global queue first).
+//!
+//! The owner is the M holding the P. Ownership passes only under the scheduler's idle lock
+//! or through an M's wake slot (both mutexes), so the owner-only cells are never shared.
+
+use crate::g::G;
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use crate::loom::sync::Arc;
+use std::ptr;
+
+/// The `runnext` slot: at most one G, put by the owner, taken by the owner or a thief.
+///
+/// Every operation is a single atomic swap, so each G put is taken exactly once, whoever
+/// races (the owner's `take` and a thief's `take` cannot both get it).
+pub(crate) struct RunNext<T>(AtomicPtr<T>);
+
+impl<T> RunNext<T> {
+    pub(crate) fn new() -> Self {
+        RunNext(AtomicPtr::new(ptr::null_mut()))
+    }
+
+    /// Puts `g` in the slot; returns the G it displaced, for the caller to queue.
+    pub(crate) fn put(&self, g: Arc<T>) -> Option<Arc<T>> {
+        // AcqRel: Release publishes `g`; Acquire takes ownership of the displaced one.
+        let old = self.0.swap(Arc::into_raw(g) as *mut T, Ordering::AcqRel);
+        // SAFETY: non-null values in the slot come from Arc::into_raw and are owned by the slot.
+        (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
+    }
+
+    /// Takes the G in the slot (owner, or a thief on its last stealing pass).
+    pub(crate) fn take(&self) -> Option<Arc<T>> {
+        if self.0.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        // Acquire: pairs with the Release in `put`.
+        let old = self.0.swap(ptr::null_mut(), Ordering::Acquire);
+        // SAFETY: as in `put`; the swap made us its only owner.
+        (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
+    }
+
+    pub(crate) fn is_some(&self) -> bool {
+        !self.0.load(Ordering::Acquire).is_null()
+    }
+}
+
+impl<T> Drop for RunNext<T> {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+/// P status; changed only under the scheduler's idle lock.
+pub(crate) const P_IDLE: u8 = 0;
+pub(crate) const P_RUNNING: u8 = 1;
+/// Beyond GOMAXPROCS after `set_gomaxprocs` lowered it.
+pub(crate) const P_RETIRED: u8 = 2;
+
+#[cfg(not(loom))]
+pub(crate) use imp::P;
+
+#[cfg(not(loom))]
+mod imp {
+    use super::*;
+    use crate::stack::Stack;
+    use crate::timer::TimerHeap;
+    use crossbeam_deque::{Stealer, Worker};
+    use std::cell::{Cell, UnsafeCell};
+
+    pub(crate) struct P {
+        pub(crate) id: usize,
+        runq: UnsafeCell<Worker<Arc<G>>>,
+        pub(crate) stealer: Stealer<Arc<G>>,
+        pub(crate) runnext: RunNext<G>,
+        pub(crate) timers: TimerHeap,
+        pub(crate) status: AtomicU8,
+        tick: Cell<u32>,
+        stacks: UnsafeCell<Vec<Stack>>,
+        rng: Cell<u64>,
+    }
+
+    // SAFETY: `runq`, `tick`, `stacks` and `rng` are touched only by the M that holds the P
+    // (see the top of this file); everything else is Sync.
+    unsafe impl Sync for P {}
+    // SAFETY: as above; the Worker moves with the P between Ms, which Worker allows (Send).
+    unsafe impl Send for P {}
+
+    impl P {
+        pub(crate) fn new(id: usize) -> P {
+            let w = Worker::new_fifo();
+            P {
+                id,
+                stealer: w.stealer(),
+                runq: UnsafeCell::new(w),
+                runnext: RunNext::new(),
+                timers: TimerHeap::new(),
+                status: AtomicU8::new(P_IDLE),
+                tick: Cell::new(0),
+                stacks: UnsafeCell::new(Vec::new()),
+                rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407)),
+            }
+        }
+
+        /// The local run queue.
+        ///
+        /// # Safety
+        /// The caller runs on the M that holds this P, and drops the reference before the P
+        /// can pass to another M.
+        #[allow(clippy::mut_from_ref)]
+        pub(crate) unsafe fn runq(&self) -> &Worker<Arc<G>> {
+            // SAFETY: only the holder touches it (the caller's promise).
+            unsafe { &*self.runq.get() }
+        }
+
+        /// The free-stack cache.
+        ///
+        /// # Safety
+        /// As for [`P::runq`].
+        #[allow(clippy::mut_from_ref)]
+        pub(crate) unsafe fn stacks(&self) -> &mut Vec<Stack> {
+            // SAFETY: only the holder touches it (the caller's promise), and no two of these
+            // borrows are live at once (each use is a single call).
+            unsafe { &mut *self.stacks.get() }
+        }
+
+        /// Advances and returns the schedule tick (holder only).
+        pub(crate) fn next_tick(&self) -> u32 {
+            let t = self.tick.get().wrapping_add(1);
+            self.tick.set(t);
+            t
+        }
+
+        /// A pseudo-random number from the P's generator (holder only).
+        pub(crate) fn rand(&self) -> u64 {
+            let r = crate::rand::wyrand(&self.rng);
+            r
+        }
+
+        /// True when the P has no runnable G (racy: for heuristics and re-checks).
+        pub(crate) fn has_work(&self) -> bool {
+            !self.stealer.is_empty() || self.runnext.is_some()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runnext_put_displaces_and_take_empties() {
+        let rn = RunNext::new();
+        assert!(rn.put(Arc::new(1)).is_none());
+        assert_eq!(*rn.put(Arc::new(2)).unwrap(), 1);
+        assert!(rn.is_some());
+        assert_eq!(*rn.take().unwrap(), 2);
+        assert!(rn.take().is_none());
+    }
+}

@@ -1,0 +1,198 @@
+//! Spawning goroutines and joining them: Go's `go` statement (runtime.newproc) with a
+//! handle, since Rust wants results and panics to reach someone.
+//!
+//! A panic is caught at the goroutine's entry (unwinding must never cross a context
+//! switch) and handed to `join` as `Err`. A panic nobody joins is reported on stderr with
+//! the goroutine's id and where it was spawned, when its handle is dropped (or when it
+//! ends, if the handle was already gone), so it cannot vanish silently.
+
+use crate::g::G;
+use crate::waiter::{park, WaitReason, Waiter};
+use std::any::Any;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::sync::{Arc, Mutex};
+use std::thread::Result;
+
+struct JoinState<T> {
+    result: Option<Result<T>>,
+    done: bool,
+    handle_alive: bool,
+    waiter: Option<Waiter>,
+}
+
+struct Join<T> {
+    id: u64,
+    spawned_at: &'static Location<'static>,
+    state: Mutex<JoinState<T>>,
+}
+
+impl<T> Join<T> {
+    fn complete(&self, r: Result<T>) {
+        let mut st = self.state.lock().unwrap();
+        st.done = true;
+        if st.handle_alive {
+            st.result = Some(r);
+        } else if let Err(e) = r {
+            report_unjoined(self.id, self.spawned_at, &*e);
+        }
+        let w = st.waiter.take();
+        drop(st);
+        if let Some(w) = w {
+            w.unpark();
+        }
+    }
+}
+
+fn report_unjoined(id: u64, at: &Location<'_>, payload: &(dyn Any + Send)) {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
+    eprintln!("goroutine {id} (spawned at {at}) panicked and was never joined: {msg}");
+}
+
+/// An owned permission to join a goroutine: wait for it to end and take its result.
+///
+/// Dropping the handle detaches the goroutine (it keeps running). If a detached goroutine
+/// panics, the panic is reported on stderr with its id and spawn site.
+///
+/// ```
+/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+/// let h = unsafe { gmp_sched::spawn(|| 6 * 7) };
+/// assert_eq!(h.join().unwrap(), 42);
+/// ```
+pub struct JoinHandle<T> {
+    join: Arc<Join<T>>,
+    /// Not Sync: joining is the one owner's business.
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the goroutine to end. `Err` carries the payload of its panic.
+    ///
+    /// Works from goroutines (only this goroutine waits) and from plain threads.
+    ///
+    /// ```
+    /// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    /// let h = unsafe { gmp_sched::spawn::<_, ()>(|| panic!("boom")) };
+    /// let err = h.join().unwrap_err();
+    /// assert_eq!(err.downcast_ref::<&str>(), Some(&"boom"));
+    /// ```
+    pub fn join(self) -> Result<T> {
+        let mut st = self.join.state.lock().unwrap();
+        loop {
+            if st.done {
+                return st.result.take().expect("joined twice");
+            }
+            st.waiter = Some(Waiter::current());
+            park(WaitReason::Join, move || drop(st));
+            st = self.join.state.lock().unwrap();
+        }
+    }
+
+    /// True once the goroutine has ended (returned or panicked).
+    ///
+    /// ```
+    /// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    /// let h = unsafe { gmp_sched::spawn(|| ()) };
+    /// while !h.is_finished() {
+    ///     gmp_sched::yield_now();
+    /// }
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.join.state.lock().unwrap().done
+    }
+
+    /// The goroutine's id (as in Go's stack traces; ids start at 1 and are never reused).
+    ///
+    /// ```
+    /// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    /// let h = unsafe { gmp_sched::spawn(|| ()) };
+    /// assert!(h.id() >= 1);
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.join.id
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let mut st = self.join.state.lock().unwrap();
+        st.handle_alive = false;
+        if let Some(Err(e)) = st.result.take() {
+            report_unjoined(self.join.id, self.join.spawned_at, &*e);
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.join.id)
+            .field("spawned_at", &self.join.spawned_at)
+            .finish()
+    }
+}
+
+/// Starts a goroutine running `f` (Go's `go f()`).
+///
+/// From a goroutine, the new one goes to the current P's `runnext`; from a plain thread, to
+/// the global queue. The global runtime starts on first use.
+///
+/// # Safety
+///
+/// A goroutine may move to another OS thread whenever it blocks (on a channel, a lock,
+/// `sleep`, `join`, `yield_now`, I/O, ...). The caller promises that `f` keeps **no
+/// thread-bound state across such a call**:
+/// - no borrow or value from a `thread_local!` (use [`goroutine_local!`](crate::goroutine_local)
+///   instead) held across a blocking call;
+/// - no guard that must be released on the thread that took it (`std::sync::MutexGuard`,
+///   `RwLock` guards, `RefCell` borrows of thread-locals) held across a blocking call;
+/// - no code that assumes it stays on one OS thread (thread ids, thread-affine FFI handles)
+///   across a blocking call, unless it holds the goroutine to its thread.
+///
+/// Everything `f` does between two blocking calls runs on one thread, as in a normal
+/// function. The bounds `Send + 'static` are checked by the compiler as for
+/// `std::thread::spawn`; the promise above is the part no type can express.
+///
+/// # Panics
+///
+/// If the runtime cannot start (a bad `GOMAXPROCS`) or no stack can be mapped.
+///
+/// ```
+/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+/// let h = unsafe { gmp_sched::spawn(|| "hello from a goroutine") };
+/// println!("{}", h.join().unwrap());
+/// ```
+#[track_caller]
+pub unsafe fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let s = crate::sched::get();
+    let id = s.next_gid.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let spawned_at = Location::caller();
+    let join = Arc::new(Join {
+        id,
+        spawned_at,
+        state: Mutex::new(JoinState {
+            result: None,
+            done: false,
+            handle_alive: true,
+            waiter: None,
+        }),
+    });
+    let j = join.clone();
+    let entry = Box::new(move || j.complete(catch_unwind(AssertUnwindSafe(f))));
+    let g = Arc::new(G::new(id, entry, spawned_at));
+    if let Err(e) = crate::sched::spawn_g(g) {
+        panic!("goro: cannot allocate a goroutine stack: {e}");
+    }
+    JoinHandle {
+        join,
+        _not_sync: PhantomData,
+    }
+}
