@@ -253,8 +253,7 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
         // `spawn` wraps the user function in catch_unwind; this second net only keeps an
         // unwind from crossing the context switch if that wrapper itself panics.
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
-            eprintln!("fatal error: goroutine {} unwound past its entry", g.id);
-            std::process::abort();
+            crate::fatal(format_args!("goroutine {} unwound past its entry", g.id));
         }
     }
     // SAFETY: we are the running G on its own stack; after ACT_EXIT nobody resumes us.

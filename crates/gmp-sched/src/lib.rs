@@ -78,6 +78,21 @@ pub mod internal {
     pub use crate::waiter::ParkState;
 }
 
+/// Writes a runtime report line to stderr. Not `eprintln!`: an M inherits the output
+/// capture of the test thread that happened to start it, and a report must not vanish.
+#[cfg(not(loom))]
+pub(crate) fn report(msg: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{msg}");
+}
+
+/// Reports `fatal error: {msg}` and aborts: for states the runtime cannot recover from.
+#[cfg(not(loom))]
+pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
+    report(format_args!("fatal error: {msg}"));
+    std::process::abort()
+}
+
 /// Moves the calling goroutine to the back of its P's run queue, letting others run (Go's
 /// `runtime.Gosched`). On a plain thread, `std::thread::yield_now`.
 ///

@@ -9,7 +9,6 @@
 //! The owner is the M holding the P. Ownership passes only under the scheduler's idle lock
 //! or through an M's wake slot (both mutexes), so the owner-only cells are never shared.
 
-use crate::g::G;
 use crate::loom::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 use crate::loom::sync::Arc;
 use std::ptr;
@@ -18,15 +17,19 @@ use std::ptr;
 ///
 /// Every operation is a single atomic swap, so each G put is taken exactly once, whoever
 /// races (the owner's `take` and a thief's `take` cannot both get it).
-pub(crate) struct RunNext<T>(AtomicPtr<T>);
+///
+/// Public only for loom-tests (through `internal`); the module is private.
+pub struct RunNext<T>(AtomicPtr<T>);
 
 impl<T> RunNext<T> {
-    pub(crate) fn new() -> Self {
+    /// An empty slot.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
         RunNext(AtomicPtr::new(ptr::null_mut()))
     }
 
     /// Puts `g` in the slot; returns the G it displaced, for the caller to queue.
-    pub(crate) fn put(&self, g: Arc<T>) -> Option<Arc<T>> {
+    pub fn put(&self, g: Arc<T>) -> Option<Arc<T>> {
         // AcqRel: Release publishes `g`; Acquire takes ownership of the displaced one.
         let old = self.0.swap(Arc::into_raw(g) as *mut T, Ordering::AcqRel);
         // SAFETY: non-null values in the slot come from Arc::into_raw and are owned by the slot.
@@ -34,7 +37,7 @@ impl<T> RunNext<T> {
     }
 
     /// Takes the G in the slot (owner, or a thief on its last stealing pass).
-    pub(crate) fn take(&self) -> Option<Arc<T>> {
+    pub fn take(&self) -> Option<Arc<T>> {
         if self.0.load(Ordering::Relaxed).is_null() {
             return None;
         }
@@ -44,7 +47,8 @@ impl<T> RunNext<T> {
         (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
     }
 
-    pub(crate) fn is_some(&self) -> bool {
+    /// True when a G waits in the slot.
+    pub fn is_some(&self) -> bool {
         !self.0.load(Ordering::Acquire).is_null()
     }
 }
@@ -67,6 +71,7 @@ pub(crate) use imp::P;
 #[cfg(not(loom))]
 mod imp {
     use super::*;
+    use crate::g::G;
     use crate::stack::Stack;
     use crate::timer::TimerHeap;
     use crossbeam_deque::{Stealer, Worker};

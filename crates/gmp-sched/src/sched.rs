@@ -251,9 +251,13 @@ fn new_m(p: usize, spinning: bool) {
             // Scheduler code must never unwind: a panic here would leave Ps and Gs owned by
             // a dead thread. Abort with the message instead.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m_main(m, p, spinning)));
-            if r.is_err() {
-                eprintln!("fatal error: the goro scheduler panicked");
-                std::process::abort();
+            if let Err(e) = r {
+                let msg = e
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| e.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("?");
+                crate::fatal(format_args!("the goro scheduler panicked: {msg}"));
             }
         })
         .expect("goro: cannot create an OS thread for an M");
@@ -415,9 +419,26 @@ fn execute(ms: &mut MState, g: Arc<G>) {
     }
 }
 
-/// One schedule pass's search for a runnable G (Go: schedule's fast path).
+/// Picks the next G to run, giving up the P first if it is beyond GOMAXPROCS.
 fn schedule(ms: &mut MState) -> Arc<G> {
     let s = get();
+    loop {
+        let g = next_g(ms);
+        // GOMAXPROCS may have shrunk while we looked: this P must not run anything more.
+        if ms.p().id < s.gomaxprocs.load(Ordering::Relaxed) {
+            return g;
+        }
+        s.global.push(g);
+        retire_p(ms);
+    }
+}
+
+/// One schedule pass's search for a runnable G (Go: schedule's fast path).
+fn next_g(ms: &mut MState) -> Arc<G> {
+    let s = get();
+    if ms.p.is_none() {
+        return find_runnable(ms);
+    }
     let p = ms.p();
     if p.id >= s.gomaxprocs.load(Ordering::Relaxed) {
         retire_p(ms);
@@ -430,11 +451,11 @@ fn schedule(ms: &mut MState) -> Arc<G> {
     // Every 61st tick, the global queue first, so it cannot starve behind local work.
     if tick % 61 == 0 {
         if let Some(g) = global_get(p) {
-            return g;
+            return found_work(ms, g);
         }
     }
     if let Some(g) = local_get(p) {
-        return g;
+        return found_work(ms, g);
     }
     find_runnable(ms)
 }
@@ -671,7 +692,9 @@ fn retire_p(ms: &mut MState) {
         p.status.store(P_RETIRED, Ordering::Relaxed);
     }
     ms.p = None;
-    ms.spinning = false;
+    if std::mem::take(&mut ms.spinning) {
+        s.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    }
     set_current_p(None);
     wake_p();
 }

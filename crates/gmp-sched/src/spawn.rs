@@ -50,7 +50,9 @@ fn report_unjoined(id: u64, at: &Location<'_>, payload: &(dyn Any + Send)) {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("Box<dyn Any>");
-    eprintln!("goroutine {id} (spawned at {at}) panicked and was never joined: {msg}");
+    crate::report(format_args!(
+        "goroutine {id} (spawned at {at}) panicked and was never joined: {msg}"
+    ));
 }
 
 /// An owned permission to join a goroutine: wait for it to end and take its result.

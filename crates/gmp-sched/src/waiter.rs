@@ -101,17 +101,21 @@ const NOTIFIED: u8 = 1;
 const PARKED: u8 = 2;
 
 /// The park/unpark hand-shake of one G (see the table at the top of this file).
+///
+/// Public only for loom-tests (through `internal`); the module is private.
 #[derive(Debug)]
-pub(crate) struct ParkState(AtomicU8);
+pub struct ParkState(AtomicU8);
 
 impl ParkState {
-    pub(crate) const fn new() -> Self {
+    /// A G that runs, with no unpark pending.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
         ParkState(AtomicU8::new(RUNNING))
     }
 
     /// Park fast path, run by the G before it switches: consumes a pending unpark.
     /// True means "do not park, an unpark already came".
-    pub(crate) fn take_notified(&self) -> bool {
+    pub fn take_notified(&self) -> bool {
         // Acquire: pairs with the Release in `unpark`, so what the waker wrote before
         // unparking is visible when park returns.
         self.0
@@ -122,7 +126,7 @@ impl ParkState {
     /// Run on the scheduler stack after the G's context is saved and `release` ran.
     /// True: the G is parked and the next `unpark` owns readying it. False: an unpark
     /// came meanwhile; the permit is consumed and the caller must run the G again.
-    pub(crate) fn commit_park(&self) -> bool {
+    pub fn commit_park(&self) -> bool {
         // AcqRel: Release publishes the saved context to the unparker that will resume
         // the G; Acquire (on failure) sees the waker's writes.
         match self
@@ -131,19 +135,25 @@ impl ParkState {
         {
             Ok(_) => true,
             Err(_) => {
-                self.0.store(RUNNING, Ordering::Relaxed);
+                // A swap, not a store: it reads the latest NOTIFIED, so we synchronize with
+                // the last unparker (a plain store could erase its Release; loom found it).
+                // Only the G itself leaves NOTIFIED, so nothing else can be overwritten.
+                self.0.swap(RUNNING, Ordering::Acquire);
                 false
             }
         }
     }
 
     /// True: the caller moved the G from PARKED to RUNNING and must ready it.
-    pub(crate) fn unpark(&self) -> bool {
+    pub fn unpark(&self) -> bool {
         let mut s = self.0.load(Ordering::Acquire);
         loop {
+            // NOTIFIED -> NOTIFIED is still a write: the parker's `take_notified` must
+            // synchronize with *this* unparker's Release, or what it wrote before unparking
+            // (the condition the parker re-checks) could stay invisible while the permit it
+            // consumes came from an earlier unpark. loom found exactly that lost wake-up.
             let (next, ready) = match s {
-                RUNNING => (NOTIFIED, false),
-                NOTIFIED => return false,
+                RUNNING | NOTIFIED => (NOTIFIED, false),
                 _ => (RUNNING, true),
             };
             // AcqRel: Release pairs with `take_notified`/`commit_park`; Acquire with the
@@ -355,7 +365,7 @@ mod tests {
     fn unpark_before_park_is_kept() {
         let s = ParkState::new();
         assert!(!s.unpark());
-        assert!(!s.unpark(), "a second unpark adds nothing");
+        assert!(!s.unpark(), "a second unpark readies nothing");
         assert!(s.take_notified());
         assert!(!s.take_notified());
     }

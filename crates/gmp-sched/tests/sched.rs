@@ -1,0 +1,140 @@
+//! Scheduling rules, with a known number of Ps (set by this binary before first use):
+//! runnext hand-off, the 61-tick global-queue rule, stealing, set_gomaxprocs.
+//!
+//! Tests here share one runtime and assert on scheduling order, so they take `SERIAL`.
+
+mod common;
+
+use gmp_sched::{processor_id, spawn, yield_now, Builder};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Takes the test lock and sets the runtime's P count for this test.
+fn with_procs(n: usize) -> MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = Builder::new().gomaxprocs(n).init();
+    gmp_sched::set_gomaxprocs(n);
+    guard
+}
+
+#[test]
+fn runnext_runs_the_goroutine_readied_last_before_the_queue() {
+    let _g = with_procs(1);
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let o = order.clone();
+    // SAFETY: no closure here keeps thread-bound state across a blocking call.
+    let x = unsafe {
+        spawn(move || {
+            let (o1, o2) = (o.clone(), o.clone());
+            let c = spawn(move || o1.lock().unwrap().push('C')); // runnext
+            let d = spawn(move || o2.lock().unwrap().push('D')); // runnext; C to the queue
+            yield_now(); // X goes behind C
+            o.lock().unwrap().push('X');
+            c.join().unwrap();
+            d.join().unwrap();
+        })
+    };
+    x.join().unwrap();
+    assert_eq!(*order.lock().unwrap(), ['D', 'C', 'X']);
+}
+
+#[test]
+fn global_queue_is_served_every_61st_tick_under_busy_local_work() {
+    let _g = with_procs(1);
+    let queued = Arc::new(AtomicBool::new(false));
+    let ran = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
+    let (q, r, s) = (queued.clone(), ran.clone(), started.clone());
+    // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    let busy = unsafe {
+        spawn(move || {
+            // Keeps the only P's local queue busy: every yield puts it back on it.
+            s.store(true, Ordering::Release);
+            let mut after_queued = 0usize;
+            while !r.load(Ordering::Acquire) {
+                if q.load(Ordering::Acquire) {
+                    after_queued += 1;
+                }
+                yield_now();
+            }
+            after_queued
+        })
+    };
+    while !started.load(Ordering::Acquire) {
+        std::thread::yield_now();
+    }
+    let r = ran.clone();
+    // From a plain thread: the new goroutine goes to the global queue.
+    // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    let late = unsafe { spawn(move || r.store(true, Ordering::Release)) };
+    queued.store(true, Ordering::Release);
+    let ticks = busy.join().unwrap();
+    late.join().unwrap();
+    assert!(ticks <= 62, "global goroutine waited {ticks} schedule ticks");
+}
+
+#[test]
+fn work_spawned_on_one_p_is_stolen_by_every_p() {
+    let _g = with_procs(2);
+    let seen = Arc::new(Mutex::new([false; 2]));
+    let s = seen.clone();
+    // SAFETY: no closure here keeps thread-bound state across a blocking call.
+    let spawner = unsafe {
+        spawn(move || {
+            let hs: Vec<_> = (0..64)
+                .map(|_| {
+                    let s = s.clone();
+                    spawn(move || {
+                        // Busy until both Ps have run one of us (bounded, so a broken
+                        // scheduler fails instead of hanging).
+                        let until = Instant::now() + Duration::from_secs(20);
+                        loop {
+                            let mut seen = s.lock().unwrap();
+                            seen[processor_id().unwrap()] = true;
+                            if seen.iter().all(|&b| b) || Instant::now() > until {
+                                break;
+                            }
+                            drop(seen);
+                            yield_now();
+                        }
+                    })
+                })
+                .collect();
+            for h in hs {
+                h.join().unwrap();
+            }
+        })
+    };
+    spawner.join().unwrap();
+    assert_eq!(*seen.lock().unwrap(), [true, true]);
+}
+
+#[test]
+fn set_gomaxprocs_changes_the_p_count_at_run_time() {
+    let _g = with_procs(2);
+    assert_eq!(gmp_sched::set_gomaxprocs(1), 2);
+    assert_eq!(gmp_sched::gomaxprocs(), 1);
+    let n = Arc::new(AtomicUsize::new(0));
+    let hs: Vec<_> = (0..200)
+        .map(|_| {
+            let n = n.clone();
+            // SAFETY: the closure keeps no thread-bound state across a blocking call.
+            unsafe {
+                spawn(move || {
+                    assert_eq!(processor_id(), Some(0));
+                    yield_now();
+                    n.fetch_add(1, Ordering::Relaxed);
+                })
+            }
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    assert_eq!(n.load(Ordering::Relaxed), 200);
+    assert_eq!(gmp_sched::set_gomaxprocs(0), 1, "0 only reads");
+    assert_eq!(gmp_sched::set_gomaxprocs(2), 1);
+}

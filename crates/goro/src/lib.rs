@@ -1,0 +1,39 @@
+//! Go's concurrency runtime for Rust: goroutines, channels and `select!`, Go's sync
+//! primitives and a netpoller, without an async colouring of every function.
+//!
+//! This facade re-exports the crates it is made of; depend on one of them alone if that is
+//! all you need:
+//!
+//! | crate       | what                                                                  |
+//! |-------------|-----------------------------------------------------------------------|
+//! | `gmp-sched` | goroutines on Go's G/M/P work-stealing scheduler; the waiter; timers   |
+//! | `gochan`    | channels, `select!`, `after`/`tick`, `Context`                        |
+//! | `gosync`    | `Mutex` with starvation mode, `RwMutex`, `Once`, `WaitGroup`, `Cond`  |
+//! | `gopoll`    | the netpoller and goroutine-blocking sockets                          |
+//!
+//! ```
+//! use goro::prelude::*;
+//! use std::time::Duration;
+//!
+//! // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
+//! let h = unsafe {
+//!     go! {
+//!         goro::sleep(Duration::from_millis(1));
+//!         "done"
+//!     }
+//! };
+//! assert_eq!(h.join().unwrap(), "done");
+//! ```
+//!
+//! Spawning is `unsafe` because a goroutine may move between OS threads whenever it
+//! blocks: [`spawn`] states the contract, and [`goroutine_local!`] replaces `thread_local!`.
+
+mod macros;
+pub mod prelude;
+
+pub use gmp_sched::{
+    can_spin, cheaprand, cheaprand_n, do_spin, goroutine_id, goroutine_local, gomaxprocs,
+    guards_in_page_tables, in_goroutine, num_goroutine, park, park_until, processor_id,
+    set_gomaxprocs, sleep, spawn, stack_size, yield_now, Builder, Error, JoinHandle, LocalKey,
+    Timer, WaitReason, Waiter, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE,
+};
