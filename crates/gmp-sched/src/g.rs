@@ -165,16 +165,6 @@ impl std::fmt::Debug for G {
     }
 }
 
-impl Drop for G {
-    fn drop(&mut self) {
-        if self.status.load(Ordering::Relaxed) != G_DEAD {
-            // A G parked forever that nobody can wake: its frames may hold pinned values,
-            // whose memory must not be reused without their destructors running. Leak it.
-            std::mem::forget(self.stack.get_mut().take());
-        }
-    }
-}
-
 thread_local! {
     /// The G the calling M runs, or null on a scheduler stack or a plain thread.
     static CURRENT: std::cell::Cell<*const G> = const { std::cell::Cell::new(std::ptr::null()) };

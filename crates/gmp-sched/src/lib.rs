@@ -48,6 +48,8 @@ mod g;
 #[cfg(not(loom))]
 mod local;
 #[cfg(not(loom))]
+mod netpoll;
+#[cfg(not(loom))]
 mod overflow;
 #[cfg(not(loom))]
 mod sched;
@@ -65,6 +67,8 @@ pub use waiter::{park, park_until, WaitReason, Waiter};
 pub use config::{Builder, Error, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
 #[cfg(not(loom))]
 pub use local::LocalKey;
+#[cfg(not(loom))]
+pub use netpoll::{set_netpoller, NetPoller};
 #[cfg(not(loom))]
 pub use spawn::{spawn, JoinHandle};
 #[cfg(not(loom))]
@@ -211,7 +215,8 @@ pub fn guards_in_page_tables() -> bool {
 }
 
 /// Go's `sync_runtime_canSpin`: whether a lock waiter should spin (iteration `iter`) rather
-/// than park: several CPUs, other Ps busy, no local work waiting, fewer than 4 spins so far.
+/// than park: fewer than 4 spins so far, several CPUs, and, in a goroutine, other Ps busy
+/// (someone may be about to unlock) and no goroutine waiting in the local run queue.
 ///
 /// ```
 /// assert!(!gmp_sched::can_spin(4));

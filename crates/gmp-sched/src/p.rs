@@ -142,8 +142,7 @@ mod imp {
 
         /// A pseudo-random number from the P's generator (holder only).
         pub(crate) fn rand(&self) -> u64 {
-            let r = crate::rand::wyrand(&self.rng);
-            r
+            crate::rand::wyrand(&self.rng)
         }
 
         /// True when the P has no runnable G (racy: for heuristics and re-checks).

@@ -23,6 +23,7 @@
 
 use crate::config::{Config, Error, MAX_PROCS};
 use crate::g::{self, G, ACT_EXIT, ACT_PARK, ACT_YIELD, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING};
+use crate::netpoll;
 use crate::overflow;
 use crate::p::{P, P_IDLE, P_RETIRED, P_RUNNING};
 use crate::stack::StackPool;
@@ -52,7 +53,6 @@ pub(crate) struct Sched {
     sleeper: Mutex<Option<(u64, Arc<M>)>>,
     epoch: Instant,
     thread_name: String,
-    ncpu: usize,
 }
 
 /// Idle Ps and idle Ms: Go's `sched.pidle` and `sched.midle`, under one lock.
@@ -122,7 +122,6 @@ impl Sched {
             sleeper: Mutex::new(None),
             epoch: Instant::now(),
             thread_name: cfg.thread_name,
-            ncpu: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 
@@ -512,6 +511,12 @@ fn find_runnable(ms: &mut MState) -> Arc<G> {
         if let Some(g) = global_get(p) {
             return found_work(ms, g);
         }
+        // Goroutines whose fds are ready land in our runnext.
+        if netpoll::poll_now() {
+            if let Some(g) = local_get(p) {
+                return found_work(ms, g);
+            }
+        }
         let gomaxprocs = s.gomaxprocs.load(Ordering::Relaxed);
         let busy = gomaxprocs.saturating_sub(s.npidle.load(Ordering::SeqCst));
         if ms.spinning || 2 * s.nmspinning.load(Ordering::SeqCst) < busy {
@@ -627,13 +632,18 @@ fn stop_m(ms: &mut MState) {
         }
         mine.then(|| instant_of(next))
     };
+    // One idle M waits in the netpoller instead (until the timer, if it is the sleeper):
+    // ready fds then wake goroutines without anybody else polling.
+    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    if netpoll::block(timeout) {
+        clear_sleeper(&me);
+        take_idle_p(ms, false);
+        return;
+    }
     s.idle.lock().unwrap().ms.push(me.clone());
     let woke = me.wait(deadline);
     if deadline.is_some() {
-        let mut sl = s.sleeper.lock().unwrap();
-        if sl.as_ref().is_some_and(|(_, m)| Arc::ptr_eq(m, &me)) {
-            *sl = None;
-        }
+        clear_sleeper(&me);
     }
     match woke {
         Woke::Handed(p, spinning) => ms.acquire(p, spinning),
@@ -656,13 +666,24 @@ fn stop_m(ms: &mut MState) {
     }
 }
 
+/// Stops `me` being the timer sleeper, if it is.
+fn clear_sleeper(me: &Arc<M>) {
+    let mut sl = get().sleeper.lock().unwrap();
+    if sl.as_ref().is_some_and(|(_, m)| Arc::ptr_eq(m, me)) {
+        *sl = None;
+    }
+}
+
 /// A timer due at `when` was added: wake the timer sleeper if it sleeps past it, or an M if
 /// there is no sleeper (Go: wakeNetPoller).
 pub(crate) fn timer_added(when: u64) {
     let s = get();
     let sl = s.sleeper.lock().unwrap();
     match &*sl {
-        Some((d, m)) if when < *d => m.poke(),
+        Some((d, m)) if when < *d => {
+            m.poke();
+            netpoll::wake_blocked();
+        }
         Some(_) => {}
         None => {
             drop(sl);
@@ -741,18 +762,20 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
 
 /// Go's sync_runtime_canSpin: spinning for a lock pays off only with several CPUs, other
 /// Ps running goroutines that may release it, and no local work waiting.
+///
+/// A plain thread holds no P, so for it only the first two conditions count.
 pub(crate) fn can_spin(iter: u32) -> bool {
-    let Some(s) = try_get() else { return false };
-    if iter >= 4 || s.ncpu <= 1 {
+    static NCPU: OnceLock<usize> = OnceLock::new();
+    let ncpu = *NCPU.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if iter >= 4 || ncpu <= 1 {
         return false;
     }
+    let Some(p) = current_p() else { return true };
+    let s = get();
     let busy = s.npidle.load(Ordering::Relaxed) + s.nmspinning.load(Ordering::Relaxed) + 1;
     if s.gomaxprocs.load(Ordering::Relaxed) <= busy {
         return false;
     }
-    match current_p() {
-        // SAFETY: we run on the M holding `p`.
-        Some(p) => unsafe { p.runq() }.is_empty() && !p.runnext.is_some(),
-        None => true,
-    }
+    // SAFETY: we run on the M holding `p`.
+    unsafe { p.runq() }.is_empty() && !p.runnext.is_some()
 }

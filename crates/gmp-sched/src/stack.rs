@@ -42,6 +42,11 @@ pub(crate) fn page_size() -> usize {
 }
 
 /// One goroutine stack: `size` usable bytes above a guard page at `base`.
+///
+/// Dropping a `Stack` instead of giving it back to the pool leaks it: it stays mapped and
+/// is never reused. That is what happens to the stack of a goroutine parked forever whose G
+/// is dropped: its frames may hold pinned values, whose memory must not be reused without
+/// their destructors running.
 #[derive(Debug)]
 pub(crate) struct Stack {
     base: usize,
