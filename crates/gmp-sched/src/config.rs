@@ -201,7 +201,11 @@ pub(crate) fn stack_size_from_env(value: Option<String>) -> Result<usize, Error>
         Some(b'm' | b'M') => (&t[..t.len() - 1], 1024 * 1024),
         _ => (t, 1),
     };
-    match digits.parse::<usize>().ok().and_then(|n| n.checked_mul(unit)) {
+    match digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+    {
         Some(n) if n >= MIN_STACK_SIZE => Ok(n),
         _ => Err(Error::BadEnv {
             var: "GORO_STACK_SIZE",

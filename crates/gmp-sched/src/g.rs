@@ -6,6 +6,7 @@
 //! hand-over between parties always goes through a run queue, `runnext`, or the
 //! `ParkState` CAS, each of which orders the accesses (Release on publish, Acquire on take).
 
+use crate::sched::M;
 use crate::stack::Stack;
 use crate::waiter::{ParkState, WaitReason};
 use context::Context;
@@ -25,6 +26,8 @@ pub(crate) const G_DEAD: u8 = 3;
 pub(crate) const ACT_YIELD: usize = 1;
 pub(crate) const ACT_PARK: usize = 2;
 pub(crate) const ACT_EXIT: usize = 3;
+/// Back from a syscall with no P to run on: queue me globally.
+pub(crate) const ACT_REQUEUE: usize = 4;
 
 pub(crate) struct G {
     pub(crate) id: u64,
@@ -40,6 +43,8 @@ pub(crate) struct G {
     /// Set by `park` just before switching out; called by the M once the context is saved.
     release: UnsafeCell<Option<*mut dyn FnMut()>>,
     reason: UnsafeCell<WaitReason>,
+    /// The M this G is wired to by `lock_os_thread`, and the nesting depth.
+    locked: UnsafeCell<(Option<Arc<M>>, u32)>,
     /// Goroutine-local values, keyed by the address of their `LocalKey`.
     pub(crate) locals: UnsafeCell<Vec<(usize, Box<dyn Any + Send>)>>,
 }
@@ -69,6 +74,7 @@ impl G {
             entry: UnsafeCell::new(Some(entry)),
             release: UnsafeCell::new(None),
             reason: UnsafeCell::new(WaitReason::Other("")),
+            locked: UnsafeCell::new((None, 0)),
             locals: UnsafeCell::new(Vec::new()),
         }
     }
@@ -141,6 +147,48 @@ impl G {
         unsafe { (*self.stack.get()).take() }
     }
 
+    /// The M this G is wired to, if any.
+    ///
+    /// # Safety
+    /// The caller owns the G (it runs it, or it is switched out and the caller took it).
+    pub(crate) unsafe fn locked_m(&self) -> Option<Arc<M>> {
+        // SAFETY: the caller owns the G's fields.
+        unsafe { (*self.locked.get()).0.clone() }
+    }
+
+    /// True when this G is wired to `m`.
+    ///
+    /// # Safety
+    /// As for [`G::locked_m`].
+    pub(crate) unsafe fn locked_to(&self, m: &Arc<M>) -> bool {
+        // SAFETY: the caller owns the G's fields.
+        unsafe { (*self.locked.get()).0.as_ref() }.is_some_and(|l| Arc::ptr_eq(l, m))
+    }
+
+    /// Wires the G to `m` (one more level of nesting).
+    ///
+    /// # Safety
+    /// The caller is the running G.
+    pub(crate) unsafe fn lock_to(&self, m: Arc<M>) {
+        // SAFETY: the running G owns its fields.
+        let l = unsafe { &mut *self.locked.get() };
+        l.0 = Some(m);
+        l.1 += 1;
+    }
+
+    /// Undoes one `lock_to`; the last one unwires the G.
+    ///
+    /// # Safety
+    /// The caller is the running G.
+    pub(crate) unsafe fn unlock(&self) {
+        // SAFETY: the running G owns its fields.
+        let l = unsafe { &mut *self.locked.get() };
+        l.1 = l.1.saturating_sub(1);
+        if l.1 == 0 {
+            l.0 = None;
+        }
+    }
+
     /// The reason of the G's last park.
     pub(crate) fn reason(&self) -> WaitReason {
         // SAFETY: written only by the G itself before it parks; a racy read could at worst
@@ -211,7 +259,9 @@ pub(crate) unsafe fn switch_out(g: &G, action: usize, reason: Option<WaitReason>
         if let Some(r) = reason {
             *g.reason.get() = r;
         }
-        let sched = (*g.sched_ctx.get()).take().expect("G running without a scheduler");
+        let sched = (*g.sched_ctx.get())
+            .take()
+            .expect("G running without a scheduler");
         let t = sched.resume(action);
         // Resumed, possibly by another M: remember that M's scheduler.
         *g.sched_ctx.get() = Some(t.context);
@@ -226,9 +276,10 @@ pub(crate) unsafe fn set_release(g: &G, f: *mut (dyn FnMut() + '_)) {
     // SAFETY: the running G owns its fields. The lifetime is erased: the caller keeps the
     // closure alive on its frozen stack until the M has called it.
     unsafe {
-        *g.release.get() = Some(std::mem::transmute::<*mut (dyn FnMut() + '_), *mut dyn FnMut()>(
-            f,
-        ))
+        *g.release.get() = Some(std::mem::transmute::<
+            *mut (dyn FnMut() + '_),
+            *mut dyn FnMut(),
+        >(f))
     };
 }
 

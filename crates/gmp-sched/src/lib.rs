@@ -58,6 +58,10 @@ mod spawn;
 #[cfg(not(loom))]
 mod stack;
 #[cfg(not(loom))]
+mod syscall;
+#[cfg(not(loom))]
+mod sysmon;
+#[cfg(not(loom))]
 mod timer;
 
 pub use rand::{cheaprand, cheaprand_n};
@@ -71,6 +75,8 @@ pub use local::LocalKey;
 pub use netpoll::{set_netpoller, NetPoller};
 #[cfg(not(loom))]
 pub use spawn::{spawn, JoinHandle};
+#[cfg(not(loom))]
+pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
 #[cfg(not(loom))]
 pub use timer::{sleep, Timer};
 
@@ -118,7 +124,9 @@ pub fn yield_now() {
 /// ```
 #[cfg(not(loom))]
 pub fn gomaxprocs() -> usize {
-    sched::get().gomaxprocs.load(std::sync::atomic::Ordering::Relaxed)
+    sched::get()
+        .gomaxprocs
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Sets the number of Ps (clamped to [`MAX_PROCS`]) and returns the previous number; `0`
@@ -143,7 +151,9 @@ pub fn set_gomaxprocs(n: usize) -> usize {
 /// ```
 #[cfg(not(loom))]
 pub fn num_goroutine() -> usize {
-    sched::try_get().map_or(0, |s| s.ngoroutine.load(std::sync::atomic::Ordering::Relaxed))
+    sched::try_get().map_or(0, |s| {
+        s.ngoroutine.load(std::sync::atomic::Ordering::Relaxed)
+    })
 }
 
 /// True when called from a goroutine (false on a plain OS thread).

@@ -59,7 +59,10 @@ pub(crate) fn get() -> Option<&'static dyn NetPoller> {
 pub(crate) fn poll_now() -> bool {
     match get() {
         Some(p) if p.has_waiters() => {
-            LAST_POLL.store(crate::sched::nanos(std::time::Instant::now()), Ordering::Relaxed);
+            LAST_POLL.store(
+                crate::sched::nanos(std::time::Instant::now()),
+                Ordering::Relaxed,
+            );
             p.poll(Some(Duration::ZERO)) > 0
         }
         _ => false,
@@ -74,7 +77,10 @@ pub(crate) fn block(timeout: Option<Duration>) -> bool {
         return false;
     }
     p.poll(timeout);
-    LAST_POLL.store(crate::sched::nanos(std::time::Instant::now()), Ordering::Relaxed);
+    LAST_POLL.store(
+        crate::sched::nanos(std::time::Instant::now()),
+        Ordering::Relaxed,
+    );
     BLOCKED.store(false, Ordering::Release);
     true
 }

@@ -19,7 +19,11 @@ use std::sync::Once;
 thread_local! {
     /// (guard low, guard high, goroutine id, stack size) of the goroutine this M runs.
     static CURRENT: Cell<(usize, usize, u64, usize)> = const { Cell::new((0, 0, 0, 0)) };
+    /// This thread's alternate signal stack, if we mapped one.
+    static ALTSTACK: Cell<usize> = const { Cell::new(0) };
 }
+
+const ALT: usize = 64 * 1024;
 
 const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
 static INSTALL: Once = Once::new();
@@ -53,9 +57,8 @@ pub(crate) fn install_on_this_thread() {
             }
         }
     });
-    const ALT: usize = 64 * 1024;
     // SAFETY: a fresh anonymous mapping for this thread's alternate signal stack; it is
-    // never unmapped, since an M never exits while the process runs a handler on it.
+    // unmapped only by `uninstall_on_this_thread`, after it stops being the altstack.
     unsafe {
         let p = libc::mmap(
             ptr::null_mut(),
@@ -72,7 +75,27 @@ pub(crate) fn install_on_this_thread() {
                 ss_size: ALT,
             };
             libc::sigaltstack(&ss, ptr::null_mut());
+            ALTSTACK.with(|a| a.set(p as usize));
         }
+    }
+}
+
+/// Removes and unmaps the calling thread's alternate signal stack (an M about to exit).
+pub(crate) fn uninstall_on_this_thread() {
+    let p = ALTSTACK.with(|a| a.replace(0));
+    if p == 0 {
+        return;
+    }
+    // SAFETY: SS_DISABLE stops the kernel using the stack; `p` is the mapping we made for
+    // it, unused by anything else.
+    unsafe {
+        let ss = libc::stack_t {
+            ss_sp: ptr::null_mut(),
+            ss_flags: libc::SS_DISABLE,
+            ss_size: 0,
+        };
+        libc::sigaltstack(&ss, ptr::null_mut());
+        libc::munmap(p as *mut _, ALT);
     }
 }
 
@@ -131,6 +154,9 @@ mod tests {
     fn fmt_u64_formats() {
         assert_eq!(super::fmt_u64(0, &mut [0; 20]), b"0");
         assert_eq!(super::fmt_u64(262144, &mut [0; 20]), b"262144");
-        assert_eq!(super::fmt_u64(u64::MAX, &mut [0; 20]), b"18446744073709551615");
+        assert_eq!(
+            super::fmt_u64(u64::MAX, &mut [0; 20]),
+            b"18446744073709551615"
+        );
     }
 }

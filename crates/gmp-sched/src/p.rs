@@ -9,7 +9,7 @@
 //! The owner is the M holding the P. Ownership passes only under the scheduler's idle lock
 //! or through an M's wake slot (both mutexes), so the owner-only cells are never shared.
 
-use crate::loom::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use crate::loom::sync::Arc;
 use std::ptr;
 
@@ -59,11 +59,38 @@ impl<T> Drop for RunNext<T> {
     }
 }
 
-/// P status; changed only under the scheduler's idle lock.
-pub(crate) const P_IDLE: u8 = 0;
-pub(crate) const P_RUNNING: u8 = 1;
-/// Beyond GOMAXPROCS after `set_gomaxprocs` lowered it.
-pub(crate) const P_RETIRED: u8 = 2;
+/// P states, the low byte of a P's owner word; the rest is a generation that changes at
+/// every hand-over, so an M that lost its P can tell (Go keeps `p.status` and `p.m`).
+///
+/// | state     | holder                               | who may change it              |
+/// |-----------|--------------------------------------|--------------------------------|
+/// | `IDLE`    | the idle list                        | whoever takes it (idle lock)   |
+/// | `SCHED`   | an M in scheduler code               | that M                         |
+/// | `RUNNING` | an M running a goroutine             | that M; sysmon (retake a hog)  |
+/// | `PINNED`  | a goroutine touching the P's queues  | that goroutine                 |
+/// | `SYSCALL` | an M whose goroutine is in `syscall` | that M; sysmon (retake)        |
+/// | `RETIRED` | nobody: beyond GOMAXPROCS            | `set_gomaxprocs` (idle lock)   |
+pub(crate) const P_IDLE: u64 = 0;
+pub(crate) const P_SCHED: u64 = 1;
+pub(crate) const P_RUNNING: u64 = 2;
+pub(crate) const P_PINNED: u64 = 3;
+pub(crate) const P_SYSCALL: u64 = 4;
+pub(crate) const P_RETIRED: u64 = 5;
+
+/// Packs a generation and a state into an owner word.
+pub(crate) const fn owner(gen: u64, state: u64) -> u64 {
+    gen << 8 | state
+}
+
+/// The state byte of an owner word.
+pub(crate) const fn state_of(word: u64) -> u64 {
+    word & 0xff
+}
+
+/// The generation of an owner word.
+pub(crate) const fn gen_of(word: u64) -> u64 {
+    word >> 8
+}
 
 #[cfg(not(loom))]
 pub(crate) use imp::P;
@@ -76,6 +103,7 @@ mod imp {
     use crate::timer::TimerHeap;
     use crossbeam_deque::{Stealer, Worker};
     use std::cell::{Cell, UnsafeCell};
+    use std::sync::atomic::{AtomicU32, AtomicU64};
 
     pub(crate) struct P {
         pub(crate) id: usize,
@@ -83,13 +111,17 @@ mod imp {
         pub(crate) stealer: Stealer<Arc<G>>,
         pub(crate) runnext: RunNext<G>,
         pub(crate) timers: TimerHeap,
-        pub(crate) status: AtomicU8,
-        tick: Cell<u32>,
+        /// The owner word (see the state table above).
+        pub(crate) owner: AtomicU64,
+        /// Schedule passes (owner writes; sysmon reads to spot a goroutine hogging the P).
+        pub(crate) schedtick: AtomicU32,
+        /// Syscalls entered (owner writes; sysmon reads to spot a long one).
+        pub(crate) syscalltick: AtomicU32,
         stacks: UnsafeCell<Vec<Stack>>,
         rng: Cell<u64>,
     }
 
-    // SAFETY: `runq`, `tick`, `stacks` and `rng` are touched only by the M that holds the P
+    // SAFETY: `runq`, `stacks` and `rng` are touched only by the M that holds the P
     // (see the top of this file); everything else is Sync.
     unsafe impl Sync for P {}
     // SAFETY: as above; the Worker moves with the P between Ms, which Worker allows (Send).
@@ -104,10 +136,13 @@ mod imp {
                 runq: UnsafeCell::new(w),
                 runnext: RunNext::new(),
                 timers: TimerHeap::new(),
-                status: AtomicU8::new(P_IDLE),
-                tick: Cell::new(0),
+                owner: AtomicU64::new(owner(0, P_IDLE)),
+                schedtick: AtomicU32::new(0),
+                syscalltick: AtomicU32::new(0),
                 stacks: UnsafeCell::new(Vec::new()),
-                rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407)),
+                rng: Cell::new(
+                    0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
+                ),
             }
         }
 
@@ -135,9 +170,28 @@ mod imp {
 
         /// Advances and returns the schedule tick (holder only).
         pub(crate) fn next_tick(&self) -> u32 {
-            let t = self.tick.get().wrapping_add(1);
-            self.tick.set(t);
+            let t = self.schedtick.load(Ordering::Relaxed).wrapping_add(1);
+            self.schedtick.store(t, Ordering::Relaxed);
             t
+        }
+
+        /// The state byte of the owner word.
+        pub(crate) fn state(&self) -> u64 {
+            state_of(self.owner.load(Ordering::Acquire))
+        }
+
+        /// Moves the P to `state`, keeping its generation (under the idle lock, or by its
+        /// owner).
+        pub(crate) fn set_state(&self, state: u64) {
+            let w = self.owner.load(Ordering::Relaxed);
+            self.owner.store(owner(gen_of(w), state), Ordering::Release);
+        }
+
+        /// Makes the P its new holder's, in scheduler state: a new generation. Returns it.
+        pub(crate) fn take_over(&self) -> u64 {
+            let gen = gen_of(self.owner.load(Ordering::Relaxed)) + 1;
+            self.owner.store(owner(gen, P_SCHED), Ordering::Release);
+            gen
         }
 
         /// A pseudo-random number from the P's generator (holder only).

@@ -22,10 +22,12 @@
 //! timeout at the earliest timer of all Ps; adding an earlier timer pokes it.
 
 use crate::config::{Config, Error, MAX_PROCS};
-use crate::g::{self, G, ACT_EXIT, ACT_PARK, ACT_YIELD, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING};
+use crate::g::{
+    self, ACT_EXIT, ACT_PARK, ACT_REQUEUE, ACT_YIELD, G, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING,
+};
 use crate::netpoll;
 use crate::overflow;
-use crate::p::{P, P_IDLE, P_RETIRED, P_RUNNING};
+use crate::p::{owner, P, P_IDLE, P_PINNED, P_RETIRED, P_RUNNING, P_SCHED, P_SYSCALL};
 use crate::stack::StackPool;
 use crate::timer::TimerHeap;
 use crate::waiter::WaitReason;
@@ -49,6 +51,8 @@ pub(crate) struct Sched {
     pub(crate) ngoroutine: AtomicUsize,
     pub(crate) next_gid: AtomicU64,
     mcount: AtomicUsize,
+    /// OS threads of Ms alive now.
+    pub(crate) nthreads: AtomicUsize,
     pub(crate) stacks: StackPool,
     sleeper: Mutex<Option<(u64, Arc<M>)>>,
     epoch: Instant,
@@ -103,7 +107,7 @@ impl Sched {
     fn new(cfg: Config) -> Sched {
         let ps: Box<[P]> = (0..MAX_PROCS).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {
-            p.status.store(P_RETIRED, Ordering::Relaxed);
+            p.set_state(P_RETIRED);
         }
         Sched {
             ps,
@@ -118,6 +122,7 @@ impl Sched {
             ngoroutine: AtomicUsize::new(0),
             next_gid: AtomicU64::new(1),
             mcount: AtomicUsize::new(0),
+            nthreads: AtomicUsize::new(0),
             stacks: StackPool::new(cfg.stack_size),
             sleeper: Mutex::new(None),
             epoch: Instant::now(),
@@ -125,7 +130,7 @@ impl Sched {
         }
     }
 
-    fn active(&self) -> &[P] {
+    pub(crate) fn active(&self) -> &[P] {
         &self.ps[..self.gomaxprocs.load(Ordering::Relaxed)]
     }
 }
@@ -143,20 +148,77 @@ pub(crate) fn instant_of(n: u64) -> Instant {
 // ---------------------------------------------------------------------------------------
 // Per-M state
 
+/// No P.
+const NO_P: usize = usize::MAX;
+
 thread_local! {
-    /// The P this thread's M holds, or usize::MAX. Goroutine code reads it through
-    /// `current_p`, which is never inlined (see `g::current_ptr`).
-    static CUR_P: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// The P this thread's M holds and the generation it holds it in; `NO_P` if none.
+    /// Goroutine code reads it through `cur`, which is never inlined (see `g::current_ptr`).
+    static CUR: Cell<(usize, u64)> = const { Cell::new((NO_P, 0)) };
+    /// This thread's M, if it is one.
+    static CUR_M: Cell<*const M> = const { Cell::new(std::ptr::null()) };
 }
 
 #[inline(never)]
-pub(crate) fn current_p() -> Option<&'static P> {
-    let id = CUR_P.with(|c| c.get());
-    (id != usize::MAX).then(|| &get().ps[id])
+pub(crate) fn cur() -> (usize, u64) {
+    CUR.with(|c| c.get())
 }
 
-fn set_current_p(id: Option<usize>) {
-    CUR_P.with(|c| c.set(id.unwrap_or(usize::MAX)));
+fn set_cur(p: usize, gen: u64) {
+    CUR.with(|c| c.set((p, gen)));
+}
+
+/// The P this thread's M holds (or held: its owner may have changed since), if any.
+pub(crate) fn current_p() -> Option<&'static P> {
+    let (id, _) = cur();
+    (id != NO_P).then(|| &get().ps[id])
+}
+
+/// This thread's M, if it is one.
+#[inline(never)]
+pub(crate) fn current_m() -> Option<Arc<M>> {
+    let m = CUR_M.with(|c| c.get());
+    if m.is_null() {
+        return None;
+    }
+    // SAFETY: an M's thread holds an Arc to it for as long as it runs, so it is alive;
+    // we add a count for the Arc we return.
+    unsafe {
+        Arc::increment_strong_count(m);
+        Some(Arc::from_raw(m))
+    }
+}
+
+/// Calls `f` with this thread's P if its M still owns it, pinned so that sysmon cannot
+/// take it meanwhile; with `None` otherwise (a plain thread, or an M whose P was retaken).
+/// `f` must not switch goroutines.
+pub(crate) fn with_p<R>(f: impl FnOnce(Option<&'static P>) -> R) -> R {
+    let (id, gen) = cur();
+    if id == NO_P {
+        return f(None);
+    }
+    let p = &get().ps[id];
+    let w = p.owner.load(Ordering::Acquire);
+    // In scheduler code (timers, `release`) or already pinned by this goroutine: ours.
+    if w == owner(gen, P_SCHED) || w == owner(gen, P_PINNED) {
+        return f(Some(p));
+    }
+    if w == owner(gen, P_RUNNING)
+        && p.owner
+            .compare_exchange(
+                w,
+                owner(gen, P_PINNED),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    {
+        let r = f(Some(p));
+        // Release: what `f` did to the P's queues happens before a later retake.
+        p.owner.store(owner(gen, P_RUNNING), Ordering::Release);
+        return r;
+    }
+    f(None)
 }
 
 /// An M: an OS thread that runs goroutines while it holds a P.
@@ -166,22 +228,29 @@ pub(crate) struct M {
     cv: Condvar,
 }
 
+/// What one M hands another: a P (and whether to spin), and for an M wired to a goroutine
+/// by `lock_os_thread`, that goroutine.
+struct Handoff {
+    p: usize,
+    spinning: bool,
+    g: Option<Arc<G>>,
+}
+
 #[derive(Default)]
 struct Wake {
-    /// A P handed to this M by `start_m`, and whether it is to spin.
-    handed: Option<(usize, bool)>,
+    handed: Option<Handoff>,
     /// Woken without a P: to recompute its timer deadline.
     poked: bool,
 }
 
 enum Woke {
-    Handed(usize, bool),
+    Handed(Handoff),
     NoP,
 }
 
 impl M {
-    fn hand(&self, p: usize, spinning: bool) {
-        self.wake.lock().unwrap().handed = Some((p, spinning));
+    fn hand(&self, h: Handoff) {
+        self.wake.lock().unwrap().handed = Some(h);
         self.cv.notify_one();
     }
 
@@ -193,8 +262,8 @@ impl M {
     fn wait(&self, deadline: Option<Instant>) -> Woke {
         let mut w = self.wake.lock().unwrap();
         loop {
-            if let Some((p, s)) = w.handed.take() {
-                return Woke::Handed(p, s);
+            if let Some(h) = w.handed.take() {
+                return Woke::Handed(h);
             }
             if std::mem::take(&mut w.poked) {
                 return Woke::NoP;
@@ -213,30 +282,39 @@ impl M {
     }
 }
 
-/// What the scheduler loop of one M carries between calls.
+/// What the scheduler loop of one M carries between calls. Its P is in `CUR`.
 struct MState {
     m: Arc<M>,
-    p: Option<usize>,
     spinning: bool,
 }
 
 impl MState {
+    /// The P this M holds, in scheduler state.
     fn p(&self) -> &'static P {
-        &get().ps[self.p.expect("M without a P looked for work")]
+        current_p().expect("M without a P looked for work")
+    }
+
+    fn has_p(&self) -> bool {
+        cur().0 != NO_P
     }
 
     fn acquire(&mut self, p: usize, spinning: bool) {
-        get().ps[p].status.store(P_RUNNING, Ordering::Relaxed);
-        self.p = Some(p);
+        let gen = get().ps[p].take_over();
+        set_cur(p, gen);
         self.spinning = spinning;
-        set_current_p(Some(p));
+    }
+
+    fn drop_p(&mut self) {
+        set_cur(NO_P, 0);
     }
 }
 
 /// Starts an M on a new OS thread holding P `p`.
-fn new_m(p: usize, spinning: bool) {
+fn new_m(h: Handoff) {
     let s = get();
     let id = s.mcount.fetch_add(1, Ordering::Relaxed);
+    s.nthreads.fetch_add(1, Ordering::Relaxed);
+    crate::sysmon::start();
     let m = Arc::new(M {
         id,
         wake: Mutex::new(Wake::default()),
@@ -249,7 +327,7 @@ fn new_m(p: usize, spinning: bool) {
         .spawn(move || {
             // Scheduler code must never unwind: a panic here would leave Ps and Gs owned by
             // a dead thread. Abort with the message instead.
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m_main(m, p, spinning)));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m_main(m, h)));
             if let Err(e) = r {
                 let msg = e
                     .downcast_ref::<&str>()
@@ -258,30 +336,42 @@ fn new_m(p: usize, spinning: bool) {
                     .unwrap_or("?");
                 crate::fatal(format_args!("the goro scheduler panicked: {msg}"));
             }
+            get().nthreads.fetch_sub(1, Ordering::Relaxed);
         })
         .expect("goro: cannot create an OS thread for an M");
 }
 
-fn m_main(m: Arc<M>, p: usize, spinning: bool) {
+fn m_main(m: Arc<M>, h: Handoff) {
     overflow::install_on_this_thread();
-    let mut ms = MState {
-        m,
-        p: None,
-        spinning: false,
-    };
-    ms.acquire(p, spinning);
+    CUR_M.with(|c| c.set(Arc::as_ptr(&m)));
+    let mut ms = MState { m, spinning: false };
+    ms.acquire(h.p, h.spinning);
+    let mut next = h.g;
     loop {
-        let g = schedule(&mut ms);
-        execute(&mut ms, g);
+        let g = match next.take() {
+            Some(g) => g,
+            None => match schedule(&mut ms) {
+                Some(g) => g,
+                None => break, // an idle M beyond the limit: exit
+            },
+        };
+        next = execute(&mut ms, g);
     }
+    CUR_M.with(|c| c.set(std::ptr::null()));
+    overflow::uninstall_on_this_thread();
 }
 
 /// Hands P `p` to an idle M, or to a new one (Go: startm).
 fn start_m(p: usize, spinning: bool) {
     let m = get().idle.lock().unwrap().ms.pop();
+    let h = Handoff {
+        p,
+        spinning,
+        g: None,
+    };
     match m {
-        Some(m) => m.hand(p, spinning),
-        None => new_m(p, spinning),
+        Some(m) => m.hand(h),
+        None => new_m(h),
     }
 }
 
@@ -294,22 +384,13 @@ pub(crate) fn wake_p() {
     if s.npidle.load(Ordering::SeqCst) == 0 || s.nmspinning.load(Ordering::SeqCst) != 0 {
         return;
     }
-    if s
-        .nmspinning
+    if s.nmspinning
         .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
         .is_err()
     {
         return;
     }
-    let p = {
-        let mut idle = s.idle.lock().unwrap();
-        let p = idle.ps.pop();
-        if p.is_some() {
-            s.npidle.fetch_sub(1, Ordering::SeqCst);
-        }
-        p
-    };
-    match p {
+    match pidle_get() {
         Some(p) => start_m(p, true),
         None => {
             s.nmspinning.fetch_sub(1, Ordering::SeqCst);
@@ -317,28 +398,90 @@ pub(crate) fn wake_p() {
     }
 }
 
+/// For a goroutine back from a syscall whose P was retaken: takes an idle P for this M,
+/// running. False if none is idle.
+pub(crate) fn acquire_idle_p_running() -> bool {
+    set_cur(NO_P, 0);
+    let Some(id) = pidle_get() else { return false };
+    let p = &get().ps[id];
+    let gen = p.take_over();
+    p.owner.store(owner(gen, P_RUNNING), Ordering::Release);
+    set_cur(id, gen);
+    true
+}
+
+/// Takes a P off the idle list (Go: pidleget).
+fn pidle_get() -> Option<usize> {
+    let s = get();
+    let mut idle = s.idle.lock().unwrap();
+    let p = idle.ps.pop();
+    if p.is_some() {
+        s.npidle.fetch_sub(1, Ordering::SeqCst);
+    }
+    p
+}
+
+/// Puts P `p` on the idle list, or retires it if it is beyond GOMAXPROCS (Go: pidleput).
+fn pidle_put(p: &P) {
+    let s = get();
+    let mut idle = s.idle.lock().unwrap();
+    if p.id < s.gomaxprocs.load(Ordering::Relaxed) {
+        p.set_state(P_IDLE);
+        idle.ps.push(p.id);
+        s.npidle.fetch_add(1, Ordering::SeqCst);
+    } else {
+        p.set_state(P_RETIRED);
+    }
+}
+
+/// Gives a P that its M cannot use (a goroutine blocked in a syscall or hogging it, or a
+/// wired M parking) to an M that can, or to the idle list (Go: handoffp).
+pub(crate) fn handoff_p(p: &P) {
+    let s = get();
+    // Work to do, or due timers: an M must run it now.
+    let timers_due = p.timers.next() <= nanos(Instant::now());
+    if p.has_work() || !s.global.is_empty() || timers_due {
+        start_m(p.id, false);
+        return;
+    }
+    // Nobody spinning or idle to notice new work: make this one spin.
+    if s.nmspinning.load(Ordering::SeqCst) + s.npidle.load(Ordering::SeqCst) == 0
+        && s.nmspinning
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    {
+        start_m(p.id, true);
+        return;
+    }
+    pidle_put(p);
+    // A timer on this P may be earlier than what the sleeper waits for.
+    let next = p.timers.next();
+    if next != u64::MAX {
+        timer_added(next);
+    }
+}
+
 /// Makes `g` runnable (Go: ready / goready).
 pub(crate) fn ready(g: Arc<G>) {
     g.status.store(G_RUNNABLE, Ordering::Relaxed);
     let s = get();
-    match current_p() {
+    with_p(|p| match p {
         Some(p) => {
             if let Some(old) = p.runnext.put(g) {
-                // SAFETY: we run on the M holding `p`.
+                // SAFETY: `with_p` gives us the P exclusively.
                 unsafe { p.runq() }.push(old);
             }
         }
         None => s.global.push(g),
-    }
+    });
     wake_p();
 }
 
 /// Puts a spawned G where it will run: like `ready`.
 pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
     let s = get();
-    let p = current_p();
-    // SAFETY: the P's stack cache is touched only by its holder, which is us.
-    let stack = s.stacks.get(p.map(|p| unsafe { p.stacks() }))?;
+    // SAFETY: `with_p` gives us the P, and with it its stack cache, exclusively.
+    let stack = with_p(|p| s.stacks.get(p.map(|p| unsafe { p.stacks() })))?;
     // SAFETY: the new G is ours alone: it is in no queue yet.
     unsafe { g.prepare(stack) };
     s.ngoroutine.fetch_add(1, Ordering::Relaxed);
@@ -372,70 +515,164 @@ pub(crate) fn yield_current(g: &G) {
     unsafe { g::switch_out(g, ACT_YIELD, None) };
 }
 
+/// Takes back this M's P after a goroutine switched out: it is ours again if it is still
+/// in our generation (running, or in a syscall the goroutine parked inside); otherwise
+/// sysmon gave it away and we run on without one.
+fn reclaim_p(ms: &mut MState) -> Option<&'static P> {
+    let (id, gen) = cur();
+    if id == NO_P {
+        return None;
+    }
+    let p = &get().ps[id];
+    for from in [P_RUNNING, P_SYSCALL] {
+        if p.owner
+            .compare_exchange(
+                owner(gen, from),
+                owner(gen, P_SCHED),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            return Some(p);
+        }
+    }
+    ms.drop_p();
+    None
+}
+
+/// Queues a runnable G: on `p` if we hold one, else globally.
+fn requeue(p: Option<&P>, g: Arc<G>) {
+    g.status.store(G_RUNNABLE, Ordering::Relaxed);
+    match p {
+        // SAFETY: we hold `p` in scheduler state.
+        Some(p) => unsafe { p.runq() }.push(g),
+        None => {
+            get().global.push(g);
+            wake_p();
+        }
+    }
+}
+
 /// Runs `g` on this M until it yields, parks or exits (Go: execute + the park_m / goexit0
-/// continuations, which run here on the scheduler stack).
-fn execute(ms: &mut MState, g: Arc<G>) {
+/// continuations, which run here on the scheduler stack). Returns a G to run next when this
+/// M is wired to one (`lock_os_thread`) and was handed it back.
+fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
     let s = get();
     loop {
         g.status.store(G_RUNNING, Ordering::Relaxed);
-        // SAFETY: we own `g`: it came out of a run queue or `runnext`.
+        // SAFETY: we own `g`: it came out of a run queue, `runnext` or a hand-off.
         let (guard, size) = unsafe { g.stack_info() };
         overflow::enter(guard, g.id, size);
         g::set_current(Arc::as_ptr(&g));
+        let (id, gen) = cur();
+        let p = &s.ps[id];
+        p.next_tick();
+        // From here sysmon may retake the P if the goroutine keeps it too long.
+        p.owner.store(owner(gen, P_RUNNING), Ordering::Release);
         // SAFETY: we own `g`, run on the M's scheduler stack, and `g` has a saved context.
         let action = unsafe { g.resume() };
         g::set_current(std::ptr::null());
         overflow::leave();
-        let p = ms.p();
+        let p = reclaim_p(ms);
+        // SAFETY: `g` is switched out; we own it again.
+        let wired = unsafe { g.locked_to(&ms.m) };
         match action {
-            ACT_YIELD => {
-                g.status.store(G_RUNNABLE, Ordering::Relaxed);
-                // SAFETY: we hold `p`.
-                unsafe { p.runq() }.push(g);
-                return;
-            }
+            ACT_YIELD | ACT_REQUEUE => requeue(p, g),
             ACT_PARK => {
                 g.status.store(G_WAITING, Ordering::Relaxed);
                 // SAFETY: we just switched out of `g` with ACT_PARK.
                 unsafe { g.run_release() };
-                if g.park.commit_park() {
-                    return; // Its next unpark readies it.
+                if !g.park.commit_park() {
+                    // An unpark came while it was switching out: run it again.
+                    if p.is_none() && !take_idle_p(ms, false) {
+                        requeue(None, g);
+                        return None;
+                    }
+                    continue;
                 }
-                // An unpark came while it was switching out: run it again.
             }
             ACT_EXIT => {
                 g.status.store(G_DEAD, Ordering::Relaxed);
                 // SAFETY: the G has exited; we own it.
                 if let Some(stack) = unsafe { g.take_stack() } {
-                    // SAFETY: we hold `p`, so its stack cache is ours.
-                    s.stacks.put(stack, Some(unsafe { p.stacks() }));
+                    // SAFETY: we hold `p` (if any), so its stack cache is ours.
+                    s.stacks.put(stack, p.map(|p| unsafe { p.stacks() }));
                 }
                 s.ngoroutine.fetch_sub(1, Ordering::Relaxed);
-                return;
+                return None;
             }
             other => unreachable!("unknown goroutine action {other}"),
+        }
+        if !wired {
+            return None;
+        }
+        return stop_locked_m(ms);
+    }
+}
+
+/// A wired M whose goroutine blocked: give the P away and wait until the goroutine is
+/// handed back with a P to run it on (Go: stoplockedm).
+fn stop_locked_m(ms: &mut MState) -> Option<Arc<G>> {
+    if let Some(p) = current_p().filter(|_| ms.has_p()) {
+        p.set_state(P_SCHED);
+        ms.drop_p();
+        handoff_p(p);
+    }
+    loop {
+        if let Woke::Handed(h) = ms.m.wait(None) {
+            ms.acquire(h.p, h.spinning);
+            if h.g.is_some() {
+                return h.g;
+            }
+            // A P without our goroutine: not for us; pass it on.
+            let p = ms.p();
+            ms.drop_p();
+            handoff_p(p);
         }
     }
 }
 
-/// Picks the next G to run, giving up the P first if it is beyond GOMAXPROCS.
-fn schedule(ms: &mut MState) -> Arc<G> {
+/// Hands `g`, wired to M `m`, to that M together with our P; we go on without a P (Go:
+/// startlockedm).
+fn start_locked_m(ms: &mut MState, m: Arc<M>, g: Arc<G>) {
+    let p = ms.p();
+    ms.drop_p();
+    let spinning = std::mem::take(&mut ms.spinning);
+    if spinning {
+        get().nmspinning.fetch_sub(1, Ordering::SeqCst);
+    }
+    m.hand(Handoff {
+        p: p.id,
+        spinning: false,
+        g: Some(g),
+    });
+}
+
+/// Picks the next G to run, giving up the P first if it is beyond GOMAXPROCS, and handing
+/// wired goroutines to their Ms. `None`: this idle M should exit.
+fn schedule(ms: &mut MState) -> Option<Arc<G>> {
     let s = get();
     loop {
-        let g = next_g(ms);
+        let g = next_g(ms)?;
         // GOMAXPROCS may have shrunk while we looked: this P must not run anything more.
-        if ms.p().id < s.gomaxprocs.load(Ordering::Relaxed) {
-            return g;
+        if ms.p().id >= s.gomaxprocs.load(Ordering::Relaxed) {
+            s.global.push(g);
+            retire_p(ms);
+            continue;
         }
-        s.global.push(g);
-        retire_p(ms);
+        // SAFETY: we own `g`: it came out of a run queue.
+        match unsafe { g.locked_m() } {
+            Some(m) if !Arc::ptr_eq(&m, &ms.m) => start_locked_m(ms, m, g),
+            _ => return Some(g),
+        }
     }
 }
 
 /// One schedule pass's search for a runnable G (Go: schedule's fast path).
-fn next_g(ms: &mut MState) -> Arc<G> {
+fn next_g(ms: &mut MState) -> Option<Arc<G>> {
     let s = get();
-    if ms.p.is_none() {
+    if !ms.has_p() {
         return find_runnable(ms);
     }
     let p = ms.p();
@@ -443,18 +680,18 @@ fn next_g(ms: &mut MState) -> Arc<G> {
         retire_p(ms);
         return find_runnable(ms);
     }
-    let tick = p.next_tick();
+    let tick = p.schedtick.load(Ordering::Relaxed);
     if p.timers.next() != u64::MAX {
         p.timers.run(nanos(Instant::now()));
     }
     // Every 61st tick, the global queue first, so it cannot starve behind local work.
     if tick % 61 == 0 {
         if let Some(g) = global_get(p) {
-            return found_work(ms, g);
+            return Some(found_work(ms, g));
         }
     }
     if let Some(g) = local_get(p) {
-        return found_work(ms, g);
+        return Some(found_work(ms, g));
     }
     find_runnable(ms)
 }
@@ -490,11 +727,14 @@ fn found_work(ms: &mut MState, g: Arc<G>) -> Arc<G> {
 }
 
 /// Finds a runnable G, stealing and finally parking the M if need be (Go: findRunnable).
-fn find_runnable(ms: &mut MState) -> Arc<G> {
+/// `None`: this M has been idle too long and should exit.
+fn find_runnable(ms: &mut MState) -> Option<Arc<G>> {
     let s = get();
     loop {
-        if ms.p.is_none() {
-            stop_m(ms);
+        if !ms.has_p() {
+            if stop_m(ms) {
+                return None;
+            }
             continue;
         }
         let p = ms.p();
@@ -506,15 +746,15 @@ fn find_runnable(ms: &mut MState) -> Arc<G> {
             }
         }
         if let Some(g) = local_get(p) {
-            return found_work(ms, g);
+            return Some(found_work(ms, g));
         }
         if let Some(g) = global_get(p) {
-            return found_work(ms, g);
+            return Some(found_work(ms, g));
         }
         // Goroutines whose fds are ready land in our runnext.
         if netpoll::poll_now() {
             if let Some(g) = local_get(p) {
-                return found_work(ms, g);
+                return Some(found_work(ms, g));
             }
         }
         let gomaxprocs = s.gomaxprocs.load(Ordering::Relaxed);
@@ -525,27 +765,16 @@ fn find_runnable(ms: &mut MState) -> Arc<G> {
                 s.nmspinning.fetch_add(1, Ordering::SeqCst);
             }
             if let Some(g) = steal_work(p) {
-                return found_work(ms, g);
+                return Some(found_work(ms, g));
             }
         }
 
         // Nothing: give the P back (Go: the second half of findRunnable).
-        {
-            let mut idle = s.idle.lock().unwrap();
-            if !s.global.is_empty() {
-                drop(idle);
-                continue;
-            }
-            if p.id < s.gomaxprocs.load(Ordering::Relaxed) {
-                p.status.store(P_IDLE, Ordering::Relaxed);
-                idle.ps.push(p.id);
-                s.npidle.fetch_add(1, Ordering::SeqCst);
-            } else {
-                p.status.store(P_RETIRED, Ordering::Relaxed);
-            }
+        if !s.global.is_empty() {
+            continue;
         }
-        ms.p = None;
-        set_current_p(None);
+        ms.drop_p();
+        pidle_put(p);
         let was_spinning = std::mem::take(&mut ms.spinning);
         if was_spinning {
             s.nmspinning.fetch_sub(1, Ordering::SeqCst);
@@ -556,25 +785,18 @@ fn find_runnable(ms: &mut MState) -> Arc<G> {
                 continue;
             }
         }
-        stop_m(ms);
+        if stop_m(ms) {
+            return None;
+        }
     }
 }
 
 /// Takes an idle P for this M; true if it got one.
 fn take_idle_p(ms: &mut MState, spinning: bool) -> bool {
-    let s = get();
-    let p = {
-        let mut idle = s.idle.lock().unwrap();
-        let p = idle.ps.pop();
-        if p.is_some() {
-            s.npidle.fetch_sub(1, Ordering::SeqCst);
-        }
-        p
-    };
-    match p {
+    match pidle_get() {
         Some(p) => {
             if spinning {
-                s.nmspinning.fetch_add(1, Ordering::SeqCst);
+                get().nmspinning.fetch_add(1, Ordering::SeqCst);
             }
             ms.acquire(p, spinning);
             true
@@ -617,16 +839,27 @@ fn steal_work(p: &P) -> Option<Arc<G>> {
     None
 }
 
+/// How long an idle M beyond `MAX_IDLE_MS` lingers before its thread exits.
+const IDLE_M_EXIT: Duration = Duration::from_secs(1);
+/// Idle Ms kept for quick wake-ups; more exit after `IDLE_M_EXIT`.
+const MAX_IDLE_MS: usize = 4;
+
 /// Parks this M without a P until it is handed one (Go: stopm), or, as the timer sleeper,
-/// until the earliest timer is due.
-fn stop_m(ms: &mut MState) {
+/// until the earliest timer is due. True: this M has idled too long and should exit.
+fn stop_m(ms: &mut MState) -> bool {
     let s = get();
     let me = ms.m.clone();
     // Become the timer sleeper if a timer is pending and no sleeper waits for an earlier one.
     let deadline = {
         let mut sl = s.sleeper.lock().unwrap();
-        let next = s.ps.iter().map(|p| p.timers.next()).min().unwrap_or(u64::MAX);
-        let mine = next != u64::MAX && sl.as_ref().is_none_or(|(d, _)| next < *d);
+        let next =
+            s.ps.iter()
+                .map(|p| p.timers.next())
+                .min()
+                .unwrap_or(u64::MAX);
+        // An overdue timer we could not get a P for is sysmon's: do not spin on it.
+        let future = next > nanos(Instant::now());
+        let mine = future && sl.as_ref().is_none_or(|(d, _)| next < *d);
         if mine {
             *sl = Some((next, me.clone()));
         }
@@ -638,30 +871,40 @@ fn stop_m(ms: &mut MState) {
     if netpoll::block(timeout) {
         clear_sleeper(&me);
         take_idle_p(ms, false);
-        return;
+        return false;
     }
     s.idle.lock().unwrap().ms.push(me.clone());
-    let woke = me.wait(deadline);
+    let woke = me.wait(Some(
+        deadline.unwrap_or_else(|| Instant::now() + IDLE_M_EXIT),
+    ));
     if deadline.is_some() {
         clear_sleeper(&me);
     }
     match woke {
-        Woke::Handed(p, spinning) => ms.acquire(p, spinning),
+        Woke::Handed(h) => {
+            ms.acquire(h.p, h.spinning);
+            false
+        }
         Woke::NoP => {
             // Leave the idle list; if we are no longer on it, a P is being handed to us.
-            let on_list = {
+            let (on_list, crowded) = {
                 let mut idle = s.idle.lock().unwrap();
                 let at = idle.ms.iter().position(|m| Arc::ptr_eq(m, &me));
-                at.map(|i| idle.ms.swap_remove(i)).is_some()
+                let crowded = idle.ms.len() > MAX_IDLE_MS;
+                (at.map(|i| idle.ms.swap_remove(i)).is_some(), crowded)
             };
             if !on_list {
-                if let Woke::Handed(p, spinning) = me.wait(None) {
-                    ms.acquire(p, spinning);
+                if let Woke::Handed(h) = me.wait(None) {
+                    ms.acquire(h.p, h.spinning);
                 }
-                return;
+                return false;
+            }
+            if crowded && deadline.is_none() {
+                return true; // idle for IDLE_M_EXIT with plenty of others idle: exit
             }
             // Due timers need a P to run on; without one, sleep again.
             take_idle_p(ms, false);
+            false
         }
     }
 }
@@ -710,13 +953,12 @@ fn retire_p(ms: &mut MState) {
     p.timers.drain_into(&s.ps[0].timers);
     {
         let _idle = s.idle.lock().unwrap();
-        p.status.store(P_RETIRED, Ordering::Relaxed);
+        p.set_state(P_RETIRED);
     }
-    ms.p = None;
+    ms.drop_p();
     if std::mem::take(&mut ms.spinning) {
         s.nmspinning.fetch_sub(1, Ordering::SeqCst);
     }
-    set_current_p(None);
     wake_p();
 }
 
@@ -735,22 +977,21 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
         let before = idle.ps.len();
         idle.ps.retain(|&id| id < n);
         for p in &s.ps[n..] {
-            if p.status.load(Ordering::Relaxed) == P_IDLE {
-                p.status.store(P_RETIRED, Ordering::Relaxed);
+            if p.state() == P_IDLE {
+                p.set_state(P_RETIRED);
             }
         }
-        s.npidle
-            .fetch_sub(before - idle.ps.len(), Ordering::SeqCst);
+        s.npidle.fetch_sub(before - idle.ps.len(), Ordering::SeqCst);
         for p in &s.ps[..n] {
-            if p.status.load(Ordering::Relaxed) == P_RETIRED {
-                p.status.store(P_IDLE, Ordering::Relaxed);
+            if p.state() == P_RETIRED {
+                p.set_state(P_IDLE);
                 idle.ps.push(p.id);
                 s.npidle.fetch_add(1, Ordering::SeqCst);
             }
         }
     }
     for p in &s.ps[n..old.max(n)] {
-        if p.status.load(Ordering::Relaxed) == P_RETIRED {
+        if p.state() == P_RETIRED {
             p.timers.drain_into(&s.ps[0].timers);
         }
     }
@@ -776,6 +1017,5 @@ pub(crate) fn can_spin(iter: u32) -> bool {
     if s.gomaxprocs.load(Ordering::Relaxed) <= busy {
         return false;
     }
-    // SAFETY: we run on the M holding `p`.
-    unsafe { p.runq() }.is_empty() && !p.runnext.is_some()
+    !p.has_work()
 }

@@ -175,7 +175,9 @@ where
     T: Send + 'static,
 {
     let s = crate::sched::get();
-    let id = s.next_gid.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = s
+        .next_gid
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let spawned_at = Location::caller();
     let join = Arc::new(Join {
         id,

@@ -53,7 +53,9 @@ fn bad_gomaxprocs_is_a_clear_error() {
         let err = stderr(&out);
         assert!(!out.status.success(), "GOMAXPROCS={bad} was accepted");
         assert!(
-            err.contains(&format!("GOMAXPROCS={bad:?}: expected an integer from 1 to 256")),
+            err.contains(&format!(
+                "GOMAXPROCS={bad:?}: expected an integer from 1 to 256"
+            )),
             "{err}"
         );
     }
@@ -106,7 +108,10 @@ fn an_unjoined_panic_is_reported_with_id_and_spawn_site() {
 #[test]
 fn builder_rejects_bad_settings_and_a_second_init() {
     assert!(gmp_sched::Builder::new().stack_size(1024).init().is_err());
-    assert!(gmp_sched::Builder::new().gomaxprocs(100_000).init().is_err());
+    assert!(gmp_sched::Builder::new()
+        .gomaxprocs(100_000)
+        .init()
+        .is_err());
     if child_mode().is_none() {
         // SAFETY: the closure keeps no thread-bound state across a blocking call.
         unsafe { spawn(|| ()) }.join().unwrap();

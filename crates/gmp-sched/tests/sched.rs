@@ -73,7 +73,10 @@ fn global_queue_is_served_every_61st_tick_under_busy_local_work() {
     queued.store(true, Ordering::Release);
     let ticks = busy.join().unwrap();
     late.join().unwrap();
-    assert!(ticks <= 62, "global goroutine waited {ticks} schedule ticks");
+    assert!(
+        ticks <= 62,
+        "global goroutine waited {ticks} schedule ticks"
+    );
 }
 
 #[test]

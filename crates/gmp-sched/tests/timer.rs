@@ -47,19 +47,27 @@ fn stopped_timer_never_fires_and_reset_rearms_it() {
     let fired = Arc::new(AtomicUsize::new(0));
     let f = fired.clone();
     let w = Waiter::current();
-    let t = Timer::new(Instant::now() + Duration::from_millis(20), None, move || {
-        f.fetch_add(1, Ordering::SeqCst);
-        w.unpark();
-    });
+    let t = Timer::new(
+        Instant::now() + Duration::from_millis(20),
+        None,
+        move || {
+            f.fetch_add(1, Ordering::SeqCst);
+            w.unpark();
+        },
+    );
     assert!(t.stop());
     // A later timer firing proves time passed the stopped one's deadline.
     let w2 = Waiter::current();
     let later = Arc::new(AtomicUsize::new(0));
     let l = later.clone();
-    let _t2 = Timer::new(Instant::now() + Duration::from_millis(40), None, move || {
-        l.store(1, Ordering::SeqCst);
-        w2.unpark();
-    });
+    let _t2 = Timer::new(
+        Instant::now() + Duration::from_millis(40),
+        None,
+        move || {
+            l.store(1, Ordering::SeqCst);
+            w2.unpark();
+        },
+    );
     while later.load(Ordering::SeqCst) == 0 {
         park(WaitReason::Sleep, || {});
     }
@@ -90,7 +98,10 @@ fn periodic_timer_ticks_until_stopped() {
     assert!(t.stop());
     let at_stop = ticks.load(Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(20));
-    assert!(ticks.load(Ordering::SeqCst) <= at_stop + 1, "ticked after stop");
+    assert!(
+        ticks.load(Ordering::SeqCst) <= at_stop + 1,
+        "ticked after stop"
+    );
 }
 
 #[test]

@@ -32,7 +32,7 @@ mod macros;
 pub mod prelude;
 
 pub use gmp_sched::{
-    can_spin, cheaprand, cheaprand_n, do_spin, goroutine_id, goroutine_local, gomaxprocs,
+    can_spin, cheaprand, cheaprand_n, do_spin, gomaxprocs, goroutine_id, goroutine_local,
     guards_in_page_tables, in_goroutine, num_goroutine, park, park_until, processor_id,
     set_gomaxprocs, sleep, spawn, stack_size, yield_now, Builder, Error, JoinHandle, LocalKey,
     Timer, WaitReason, Waiter, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE,

@@ -1,0 +1,133 @@
+//! Sysmon: the runtime's watchdog thread, outside the P count (Go: runtime/proc.go sysmon).
+//!
+//! It wakes every 20 us, backing off to 10 ms after 50 quiet rounds (Go's rule), and:
+//! - retakes the P of an M in a syscall for over 20 us, handing it to another M (at once
+//!   when other work waits; otherwise after 10 ms);
+//! - retakes the P of a goroutine that has run over 10 ms without a schedule while other
+//!   work waits, as if it were in a syscall: its M runs on without a P, and the goroutine's
+//!   next safe point queues it globally (`preempt_point`, any blocking call);
+//! - runs timers more than 1 ms overdue (their P's M may be stuck);
+//! - polls the netpoller if nobody has for 10 ms;
+//! - wakes an idle P when the global queue has work.
+
+use crate::netpoll;
+use crate::p::{gen_of, owner, state_of, P_IDLE, P_RUNNING, P_SYSCALL};
+use crate::sched::{get, handoff_p, nanos, wake_p};
+use crate::MAX_PROCS;
+use std::sync::atomic::Ordering;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+const MIN_DELAY: Duration = Duration::from_micros(20);
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// A goroutine running this long without a schedule is hogging its P.
+const HOG_NS: u64 = 10_000_000;
+/// A syscall this long lets sysmon retake its P.
+const SYSCALL_NS: u64 = 20_000;
+const POLL_NS: u64 = 10_000_000;
+const TIMER_LATE_NS: u64 = 1_000_000;
+
+static START: Once = Once::new();
+
+/// Starts sysmon (once, with the first M).
+pub(crate) fn start() {
+    START.call_once(|| {
+        std::thread::Builder::new()
+            .name("goro-sysmon".into())
+            .stack_size(128 * 1024)
+            .spawn(run)
+            .expect("goro: cannot create the sysmon thread");
+    });
+}
+
+/// What sysmon last saw of a P.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    schedtick: u32,
+    schedwhen: u64,
+    syscalltick: u32,
+    syscallwhen: u64,
+}
+
+fn run() {
+    let s = get();
+    let mut seen = vec![Seen::default(); MAX_PROCS];
+    let mut delay = MIN_DELAY;
+    let mut quiet = 0u32;
+    loop {
+        if quiet == 0 {
+            delay = MIN_DELAY;
+        } else if quiet > 50 {
+            delay = (delay * 2).min(MAX_DELAY);
+        }
+        std::thread::sleep(delay);
+        let now = nanos(Instant::now());
+        let mut acted = false;
+        if now.saturating_sub(netpoll::LAST_POLL.load(Ordering::Relaxed)) > POLL_NS {
+            acted |= netpoll::poll_now();
+        }
+        for p in s.active() {
+            if p.timers.next().saturating_add(TIMER_LATE_NS) <= now {
+                acted |= p.timers.run(now) > 0;
+            }
+        }
+        acted |= retake(now, &mut seen);
+        if !s.global.is_empty() {
+            wake_p();
+        }
+        quiet = if acted { 0 } else { quiet.saturating_add(1) };
+    }
+}
+
+/// Retakes Ps from syscalls and hogs (Go: retake). True if it retook any.
+fn retake(now: u64, seen: &mut [Seen]) -> bool {
+    let s = get();
+    let mut retook = false;
+    for p in s.active() {
+        let w = p.owner.load(Ordering::Acquire);
+        let e = &mut seen[p.id];
+        let take = match state_of(w) {
+            P_SYSCALL => {
+                let t = p.syscalltick.load(Ordering::Relaxed);
+                if e.syscalltick != t {
+                    e.syscalltick = t;
+                    e.syscallwhen = now;
+                    false
+                } else {
+                    let for_ns = now.saturating_sub(e.syscallwhen);
+                    // Leave a short syscall its P when nothing waits and others can spin.
+                    let others =
+                        s.nmspinning.load(Ordering::SeqCst) + s.npidle.load(Ordering::SeqCst) > 0;
+                    for_ns >= SYSCALL_NS && (p.has_work() || !others || for_ns >= HOG_NS)
+                }
+            }
+            P_RUNNING => {
+                let t = p.schedtick.load(Ordering::Relaxed);
+                if e.schedtick != t {
+                    e.schedtick = t;
+                    e.schedwhen = now;
+                    false
+                } else {
+                    let waiting = p.has_work() || !s.global.is_empty() || p.timers.next() <= now;
+                    now.saturating_sub(e.schedwhen) >= HOG_NS && waiting
+                }
+            }
+            _ => false,
+        };
+        // The CAS fails if the M moved on meanwhile (or pinned the P for a moment).
+        if take
+            && p.owner
+                .compare_exchange(
+                    w,
+                    owner(gen_of(w) + 1, P_IDLE),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            handoff_p(p);
+            retook = true;
+        }
+    }
+    retook
+}
