@@ -9,7 +9,7 @@
 //! The owner is the M holding the P. Ownership passes only under the scheduler's idle lock
 //! or through an M's wake slot (both mutexes), so the owner-only cells are never shared.
 
-use crate::loom::sync::atomic::{AtomicPtr, Ordering};
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use crate::loom::sync::Arc;
 use std::ptr;
 
@@ -70,26 +70,178 @@ impl<T> Drop for RunNext<T> {
 /// | `PINNED`  | a goroutine touching the P's queues  | that goroutine                 |
 /// | `SYSCALL` | an M whose goroutine is in `syscall` | that M; sysmon (retake)        |
 /// | `RETIRED` | nobody: beyond GOMAXPROCS            | `set_gomaxprocs` (idle lock)   |
-pub(crate) const P_IDLE: u64 = 0;
-pub(crate) const P_SCHED: u64 = 1;
-pub(crate) const P_RUNNING: u64 = 2;
-pub(crate) const P_PINNED: u64 = 3;
-pub(crate) const P_SYSCALL: u64 = 4;
-pub(crate) const P_RETIRED: u64 = 5;
+/// On the idle list.
+pub const P_IDLE: u64 = 0;
+/// Held by an M in scheduler code.
+pub const P_SCHED: u64 = 1;
+/// Held by an M running a goroutine.
+pub const P_RUNNING: u64 = 2;
+/// Pinned by the running goroutine while it touches the queues.
+pub const P_PINNED: u64 = 3;
+/// Held by an M whose goroutine is in `syscall`.
+pub const P_SYSCALL: u64 = 4;
+/// Beyond GOMAXPROCS.
+pub const P_RETIRED: u64 = 5;
 
 /// Packs a generation and a state into an owner word.
-pub(crate) const fn owner(gen: u64, state: u64) -> u64 {
+pub const fn owner(gen: u64, state: u64) -> u64 {
     gen << 8 | state
 }
 
 /// The state byte of an owner word.
-pub(crate) const fn state_of(word: u64) -> u64 {
+pub const fn state_of(word: u64) -> u64 {
     word & 0xff
 }
 
 /// The generation of an owner word.
-pub(crate) const fn gen_of(word: u64) -> u64 {
+pub const fn gen_of(word: u64) -> u64 {
     word >> 8
+}
+
+/// How a goroutine may use its M's P (see [`Owner::pin`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pin {
+    /// Scheduler code, or already pinned: the P is ours without further ado.
+    Held,
+    /// Pinned now; call [`Owner::unpin`] when done.
+    Pinned,
+    /// Not ours any more (sysmon gave it away): act as a thread without a P.
+    Lost,
+}
+
+/// A P's owner word: generation and state, the one atomic that the M holding the P, its
+/// running goroutine and sysmon agree through. A goroutine pins the P (one CAS) before it
+/// touches the P's queues; sysmon retakes only a P that is `RUNNING` or in `SYSCALL`, by
+/// moving it to a new generation; so the queues always have exactly one user.
+///
+/// Public only for loom-tests (through `internal`); the module is private.
+#[derive(Debug)]
+pub struct Owner(AtomicU64);
+
+impl Owner {
+    /// An idle P's word, generation 0.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Owner {
+        Owner(AtomicU64::new(owner(0, P_IDLE)))
+    }
+
+    /// The whole word.
+    pub fn load(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// The state byte.
+    pub fn state(&self) -> u64 {
+        state_of(self.load())
+    }
+
+    /// Moves to `state`, keeping the generation (the holder, or under the idle lock).
+    pub fn set_state(&self, state: u64) {
+        let w = self.0.load(Ordering::Relaxed);
+        self.0.store(owner(gen_of(w), state), Ordering::Release);
+    }
+
+    /// Makes the P its new holder's, in scheduler state, in a new generation; returns it.
+    pub fn take_over(&self) -> u64 {
+        let gen = gen_of(self.0.load(Ordering::Acquire)) + 1;
+        self.0.store(owner(gen, P_SCHED), Ordering::Release);
+        gen
+    }
+
+    /// The holder in generation `gen` (scheduler state) hands the P to its goroutine.
+    pub fn run(&self, gen: u64) {
+        self.0.store(owner(gen, P_RUNNING), Ordering::Release);
+    }
+
+    /// A goroutine of generation `gen` wants the P's queues.
+    pub fn pin(&self, gen: u64) -> Pin {
+        let w = self.0.load(Ordering::Acquire);
+        if w == owner(gen, P_SCHED) || w == owner(gen, P_PINNED) {
+            return Pin::Held;
+        }
+        // Acquire: pairs with the Release of whoever used the queues before.
+        let pinned = w == owner(gen, P_RUNNING)
+            && self
+                .0
+                .compare_exchange(
+                    w,
+                    owner(gen, P_PINNED),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+        if pinned {
+            Pin::Pinned
+        } else {
+            Pin::Lost
+        }
+    }
+
+    /// Ends a [`Pin::Pinned`].
+    pub fn unpin(&self, gen: u64) {
+        // Release: what the goroutine did to the queues happens before a later retake.
+        self.0.store(owner(gen, P_RUNNING), Ordering::Release);
+    }
+
+    /// The M of generation `gen` takes the P back after its goroutine switched out: true if
+    /// it was still ours (running, or in a syscall the goroutine parked inside).
+    pub fn reclaim(&self, gen: u64) -> bool {
+        [P_RUNNING, P_SYSCALL].into_iter().any(|from| {
+            self.0
+                .compare_exchange(
+                    owner(gen, from),
+                    owner(gen, P_SCHED),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        })
+    }
+
+    /// The running goroutine enters a syscall: sysmon may retake the P from now on.
+    pub fn enter_syscall(&self, gen: u64) {
+        // Release: the goroutine's use of the queues happens before a retake.
+        let _ = self.0.compare_exchange(
+            owner(gen, P_RUNNING),
+            owner(gen, P_SYSCALL),
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Back from a syscall: true if the P is still ours, now running again.
+    pub fn exit_syscall(&self, gen: u64) -> bool {
+        self.0.load(Ordering::Acquire) == owner(gen, P_RUNNING)
+            || self
+                .0
+                .compare_exchange(
+                    owner(gen, P_SYSCALL),
+                    owner(gen, P_RUNNING),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+    }
+
+    /// True while generation `gen`'s goroutine runs on the P unpinned and unretaken.
+    pub fn is_running(&self, gen: u64) -> bool {
+        self.0.load(Ordering::Relaxed) == owner(gen, P_RUNNING)
+    }
+
+    /// Sysmon retakes a P it saw as `seen` (running or in a syscall); true if nothing
+    /// changed meanwhile, and the P is now sysmon's to hand off, in a new generation.
+    pub fn retake(&self, seen: u64) -> bool {
+        matches!(state_of(seen), P_RUNNING | P_SYSCALL)
+            && self
+                .0
+                .compare_exchange(
+                    seen,
+                    owner(gen_of(seen) + 1, P_IDLE),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+    }
 }
 
 #[cfg(not(loom))]
@@ -103,7 +255,7 @@ mod imp {
     use crate::timer::TimerHeap;
     use crossbeam_deque::{Stealer, Worker};
     use std::cell::{Cell, UnsafeCell};
-    use std::sync::atomic::{AtomicU32, AtomicU64};
+    use std::sync::atomic::AtomicU32;
 
     pub(crate) struct P {
         pub(crate) id: usize,
@@ -112,7 +264,7 @@ mod imp {
         pub(crate) runnext: RunNext<G>,
         pub(crate) timers: TimerHeap,
         /// The owner word (see the state table above).
-        pub(crate) owner: AtomicU64,
+        pub(crate) owner: Owner,
         /// Schedule passes (owner writes; sysmon reads to spot a goroutine hogging the P).
         pub(crate) schedtick: AtomicU32,
         /// Syscalls entered (owner writes; sysmon reads to spot a long one).
@@ -136,7 +288,7 @@ mod imp {
                 runq: UnsafeCell::new(w),
                 runnext: RunNext::new(),
                 timers: TimerHeap::new(),
-                owner: AtomicU64::new(owner(0, P_IDLE)),
+                owner: Owner::new(),
                 schedtick: AtomicU32::new(0),
                 syscalltick: AtomicU32::new(0),
                 stacks: UnsafeCell::new(Vec::new()),
@@ -173,25 +325,6 @@ mod imp {
             let t = self.schedtick.load(Ordering::Relaxed).wrapping_add(1);
             self.schedtick.store(t, Ordering::Relaxed);
             t
-        }
-
-        /// The state byte of the owner word.
-        pub(crate) fn state(&self) -> u64 {
-            state_of(self.owner.load(Ordering::Acquire))
-        }
-
-        /// Moves the P to `state`, keeping its generation (under the idle lock, or by its
-        /// owner).
-        pub(crate) fn set_state(&self, state: u64) {
-            let w = self.owner.load(Ordering::Relaxed);
-            self.owner.store(owner(gen_of(w), state), Ordering::Release);
-        }
-
-        /// Makes the P its new holder's, in scheduler state: a new generation. Returns it.
-        pub(crate) fn take_over(&self) -> u64 {
-            let gen = gen_of(self.owner.load(Ordering::Relaxed)) + 1;
-            self.owner.store(owner(gen, P_SCHED), Ordering::Release);
-            gen
         }
 
         /// A pseudo-random number from the P's generator (holder only).

@@ -27,7 +27,7 @@ use crate::g::{
 };
 use crate::netpoll;
 use crate::overflow;
-use crate::p::{owner, P, P_IDLE, P_PINNED, P_RETIRED, P_RUNNING, P_SCHED, P_SYSCALL};
+use crate::p::{Pin, P, P_IDLE, P_RETIRED, P_SCHED};
 use crate::stack::StackPool;
 use crate::timer::TimerHeap;
 use crate::waiter::WaitReason;
@@ -107,7 +107,7 @@ impl Sched {
     fn new(cfg: Config) -> Sched {
         let ps: Box<[P]> = (0..MAX_PROCS).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {
-            p.set_state(P_RETIRED);
+            p.owner.set_state(P_RETIRED);
         }
         Sched {
             ps,
@@ -198,27 +198,15 @@ pub(crate) fn with_p<R>(f: impl FnOnce(Option<&'static P>) -> R) -> R {
         return f(None);
     }
     let p = &get().ps[id];
-    let w = p.owner.load(Ordering::Acquire);
-    // In scheduler code (timers, `release`) or already pinned by this goroutine: ours.
-    if w == owner(gen, P_SCHED) || w == owner(gen, P_PINNED) {
-        return f(Some(p));
+    match p.owner.pin(gen) {
+        Pin::Held => f(Some(p)),
+        Pin::Pinned => {
+            let r = f(Some(p));
+            p.owner.unpin(gen);
+            r
+        }
+        Pin::Lost => f(None),
     }
-    if w == owner(gen, P_RUNNING)
-        && p.owner
-            .compare_exchange(
-                w,
-                owner(gen, P_PINNED),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
-            .is_ok()
-    {
-        let r = f(Some(p));
-        // Release: what `f` did to the P's queues happens before a later retake.
-        p.owner.store(owner(gen, P_RUNNING), Ordering::Release);
-        return r;
-    }
-    f(None)
 }
 
 /// An M: an OS thread that runs goroutines while it holds a P.
@@ -299,7 +287,7 @@ impl MState {
     }
 
     fn acquire(&mut self, p: usize, spinning: bool) {
-        let gen = get().ps[p].take_over();
+        let gen = get().ps[p].owner.take_over();
         set_cur(p, gen);
         self.spinning = spinning;
     }
@@ -404,8 +392,8 @@ pub(crate) fn acquire_idle_p_running() -> bool {
     set_cur(NO_P, 0);
     let Some(id) = pidle_get() else { return false };
     let p = &get().ps[id];
-    let gen = p.take_over();
-    p.owner.store(owner(gen, P_RUNNING), Ordering::Release);
+    let gen = p.owner.take_over();
+    p.owner.run(gen);
     set_cur(id, gen);
     true
 }
@@ -426,11 +414,11 @@ fn pidle_put(p: &P) {
     let s = get();
     let mut idle = s.idle.lock().unwrap();
     if p.id < s.gomaxprocs.load(Ordering::Relaxed) {
-        p.set_state(P_IDLE);
+        p.owner.set_state(P_IDLE);
         idle.ps.push(p.id);
         s.npidle.fetch_add(1, Ordering::SeqCst);
     } else {
-        p.set_state(P_RETIRED);
+        p.owner.set_state(P_RETIRED);
     }
 }
 
@@ -524,18 +512,8 @@ fn reclaim_p(ms: &mut MState) -> Option<&'static P> {
         return None;
     }
     let p = &get().ps[id];
-    for from in [P_RUNNING, P_SYSCALL] {
-        if p.owner
-            .compare_exchange(
-                owner(gen, from),
-                owner(gen, P_SCHED),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
-            .is_ok()
-        {
-            return Some(p);
-        }
+    if p.owner.reclaim(gen) {
+        return Some(p);
     }
     ms.drop_p();
     None
@@ -569,7 +547,7 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
         let p = &s.ps[id];
         p.next_tick();
         // From here sysmon may retake the P if the goroutine keeps it too long.
-        p.owner.store(owner(gen, P_RUNNING), Ordering::Release);
+        p.owner.run(gen);
         // SAFETY: we own `g`, run on the M's scheduler stack, and `g` has a saved context.
         let action = unsafe { g.resume() };
         g::set_current(std::ptr::null());
@@ -615,7 +593,7 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
 /// handed back with a P to run it on (Go: stoplockedm).
 fn stop_locked_m(ms: &mut MState) -> Option<Arc<G>> {
     if let Some(p) = current_p().filter(|_| ms.has_p()) {
-        p.set_state(P_SCHED);
+        p.owner.set_state(P_SCHED);
         ms.drop_p();
         handoff_p(p);
     }
@@ -953,7 +931,7 @@ fn retire_p(ms: &mut MState) {
     p.timers.drain_into(&s.ps[0].timers);
     {
         let _idle = s.idle.lock().unwrap();
-        p.set_state(P_RETIRED);
+        p.owner.set_state(P_RETIRED);
     }
     ms.drop_p();
     if std::mem::take(&mut ms.spinning) {
@@ -977,21 +955,21 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
         let before = idle.ps.len();
         idle.ps.retain(|&id| id < n);
         for p in &s.ps[n..] {
-            if p.state() == P_IDLE {
-                p.set_state(P_RETIRED);
+            if p.owner.state() == P_IDLE {
+                p.owner.set_state(P_RETIRED);
             }
         }
         s.npidle.fetch_sub(before - idle.ps.len(), Ordering::SeqCst);
         for p in &s.ps[..n] {
-            if p.state() == P_RETIRED {
-                p.set_state(P_IDLE);
+            if p.owner.state() == P_RETIRED {
+                p.owner.set_state(P_IDLE);
                 idle.ps.push(p.id);
                 s.npidle.fetch_add(1, Ordering::SeqCst);
             }
         }
     }
     for p in &s.ps[n..old.max(n)] {
-        if p.state() == P_RETIRED {
+        if p.owner.state() == P_RETIRED {
             p.timers.drain_into(&s.ps[0].timers);
         }
     }

@@ -8,7 +8,6 @@
 //! parks.
 
 use crate::g::{self, ACT_REQUEUE, G};
-use crate::p::{owner, P_RUNNING, P_SYSCALL};
 use crate::sched;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -43,32 +42,13 @@ fn enter_syscall() {
     debug_assert_eq!(p.id, id);
     // Bump the tick first, so sysmon never pairs SYSCALL with an old syscall's start time.
     p.syscalltick.fetch_add(1, Ordering::Relaxed);
-    // Release: what the goroutine did to the P before becomes visible to whoever retakes it.
-    let _ = p.owner.compare_exchange(
-        owner(gen, P_RUNNING),
-        owner(gen, P_SYSCALL),
-        Ordering::Release,
-        Ordering::Relaxed,
-    );
+    p.owner.enter_syscall(gen);
 }
 
 fn exit_syscall(g: &G) {
     let (_, gen) = sched::cur();
-    if let Some(p) = sched::current_p() {
-        let w = p.owner.load(Ordering::Acquire);
-        // Still ours: running (we parked inside `f` and came back on a P), or in the syscall.
-        if w == owner(gen, P_RUNNING)
-            || p.owner
-                .compare_exchange(
-                    owner(gen, P_SYSCALL),
-                    owner(gen, P_RUNNING),
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-        {
-            return;
-        }
+    if sched::current_p().is_some_and(|p| p.owner.exit_syscall(gen)) {
+        return;
     }
     // Retaken: any idle P will do.
     if sched::acquire_idle_p_running() {
@@ -139,8 +119,7 @@ pub fn preempt_point() {
         return;
     }
     let (_, gen) = sched::cur();
-    let ours = sched::current_p()
-        .is_some_and(|p| p.owner.load(Ordering::Relaxed) == owner(gen, P_RUNNING));
+    let ours = sched::current_p().is_some_and(|p| p.owner.is_running(gen));
     if !ours {
         crate::yield_now();
     }

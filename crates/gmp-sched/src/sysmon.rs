@@ -11,7 +11,7 @@
 //! - wakes an idle P when the global queue has work.
 
 use crate::netpoll;
-use crate::p::{gen_of, owner, state_of, P_IDLE, P_RUNNING, P_SYSCALL};
+use crate::p::{state_of, P_RUNNING, P_SYSCALL};
 use crate::sched::{get, handoff_p, nanos, wake_p};
 use crate::MAX_PROCS;
 use std::sync::atomic::Ordering;
@@ -84,7 +84,7 @@ fn retake(now: u64, seen: &mut [Seen]) -> bool {
     let s = get();
     let mut retook = false;
     for p in s.active() {
-        let w = p.owner.load(Ordering::Acquire);
+        let w = p.owner.load();
         let e = &mut seen[p.id];
         let take = match state_of(w) {
             P_SYSCALL => {
@@ -115,16 +115,7 @@ fn retake(now: u64, seen: &mut [Seen]) -> bool {
             _ => false,
         };
         // The CAS fails if the M moved on meanwhile (or pinned the P for a moment).
-        if take
-            && p.owner
-                .compare_exchange(
-                    w,
-                    owner(gen_of(w) + 1, P_IDLE),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-        {
+        if take && p.owner.retake(w) {
             handoff_p(p);
             retook = true;
         }
