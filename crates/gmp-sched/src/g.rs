@@ -13,7 +13,7 @@ use context::Context;
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// G status, for dumps and for `Drop` (a G dropped while not dead leaks its stack).
@@ -21,6 +21,7 @@ pub(crate) const G_RUNNABLE: u8 = 0;
 pub(crate) const G_RUNNING: u8 = 1;
 pub(crate) const G_WAITING: u8 = 2;
 pub(crate) const G_DEAD: u8 = 3;
+pub(crate) const G_SYSCALL: u8 = 4;
 
 /// The switch a goroutine asks its M for, passed through `Transfer::data`.
 pub(crate) const ACT_YIELD: usize = 1;
@@ -34,6 +35,10 @@ pub(crate) struct G {
     pub(crate) park: ParkState,
     pub(crate) status: AtomicU8,
     pub(crate) spawned_at: &'static Location<'static>,
+    /// Leak-check scope, inherited from the spawner (0: none).
+    pub(crate) scope: u64,
+    /// When it last parked (sysmon's coarse clock), for dumps.
+    pub(crate) parked_at: AtomicU64,
     /// The saved context while the G is not running. Owner: the M about to resume it.
     ctx: UnsafeCell<Option<Context>>,
     /// While the G runs: the context of the M's scheduler loop to switch back to.
@@ -62,12 +67,15 @@ impl G {
         id: u64,
         entry: Box<dyn FnOnce() + Send>,
         spawned_at: &'static Location<'static>,
+        scope: u64,
     ) -> G {
         G {
             id,
             park: ParkState::new(),
             status: AtomicU8::new(G_RUNNABLE),
             spawned_at,
+            scope,
+            parked_at: AtomicU64::new(0),
             ctx: UnsafeCell::new(None),
             sched_ctx: UnsafeCell::new(None),
             stack: UnsafeCell::new(None),

@@ -44,6 +44,8 @@ mod waiter;
 #[cfg(not(loom))]
 mod config;
 #[cfg(not(loom))]
+mod dump;
+#[cfg(not(loom))]
 mod g;
 #[cfg(not(loom))]
 mod local;
@@ -69,6 +71,11 @@ pub use waiter::{park, park_until, WaitReason, Waiter};
 
 #[cfg(not(loom))]
 pub use config::{Builder, Error, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
+#[cfg(not(loom))]
+pub use dump::{
+    check_leaks, dump, dump_on_sigquit, goroutines, metrics, run, GoroutineInfo, GoroutineState,
+    Metrics,
+};
 #[cfg(not(loom))]
 pub use local::LocalKey;
 #[cfg(not(loom))]

@@ -9,7 +9,7 @@
 //! The owner is the M holding the P. Ownership passes only under the scheduler's idle lock
 //! or through an M's wake slot (both mutexes), so the owner-only cells are never shared.
 
-use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use crate::loom::sync::Arc;
 use std::ptr;
 
@@ -116,13 +116,13 @@ pub enum Pin {
 ///
 /// Public only for loom-tests (through `internal`); the module is private.
 #[derive(Debug)]
-pub struct Owner(AtomicU64);
+pub struct Owner(crate::loom::sync::atomic::AtomicU64);
 
 impl Owner {
     /// An idle P's word, generation 0.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Owner {
-        Owner(AtomicU64::new(owner(0, P_IDLE)))
+        Owner(crate::loom::sync::atomic::AtomicU64::new(owner(0, P_IDLE)))
     }
 
     /// The whole word.
@@ -255,7 +255,7 @@ mod imp {
     use crate::timer::TimerHeap;
     use crossbeam_deque::{Stealer, Worker};
     use std::cell::{Cell, UnsafeCell};
-    use std::sync::atomic::AtomicU32;
+    use std::sync::atomic::{AtomicU32, AtomicU64};
 
     pub(crate) struct P {
         pub(crate) id: usize,
@@ -269,6 +269,10 @@ mod imp {
         pub(crate) schedtick: AtomicU32,
         /// Syscalls entered (owner writes; sysmon reads to spot a long one).
         pub(crate) syscalltick: AtomicU32,
+        /// Goroutines parked on this P (for `metrics`; owner writes).
+        pub(crate) parks: AtomicU64,
+        /// Successful steals by this P's Ms (for `metrics`; owner writes).
+        pub(crate) steals: AtomicU64,
         stacks: UnsafeCell<Vec<Stack>>,
         rng: Cell<u64>,
     }
@@ -291,6 +295,8 @@ mod imp {
                 owner: Owner::new(),
                 schedtick: AtomicU32::new(0),
                 syscalltick: AtomicU32::new(0),
+                parks: AtomicU64::new(0),
+                steals: AtomicU64::new(0),
                 stacks: UnsafeCell::new(Vec::new()),
                 rng: Cell::new(
                     0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),

@@ -22,6 +22,7 @@
 //! timeout at the earliest timer of all Ps; adding an earlier timer pokes it.
 
 use crate::config::{Config, Error, MAX_PROCS};
+use crate::dump::{self, Registry};
 use crate::g::{
     self, ACT_EXIT, ACT_PARK, ACT_REQUEUE, ACT_YIELD, G, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING,
 };
@@ -54,6 +55,10 @@ pub(crate) struct Sched {
     /// OS threads of Ms alive now.
     pub(crate) nthreads: AtomicUsize,
     pub(crate) stacks: StackPool,
+    /// Every live G.
+    pub(crate) allgs: Registry,
+    /// Ms parked in `stop_locked_m`, waiting for their wired goroutine.
+    nlockedidle: AtomicUsize,
     sleeper: Mutex<Option<(u64, Arc<M>)>>,
     epoch: Instant,
     thread_name: String,
@@ -124,6 +129,8 @@ impl Sched {
             mcount: AtomicUsize::new(0),
             nthreads: AtomicUsize::new(0),
             stacks: StackPool::new(cfg.stack_size),
+            allgs: Registry::new(),
+            nlockedidle: AtomicUsize::new(0),
             sleeper: Mutex::new(None),
             epoch: Instant::now(),
             thread_name: cfg.thread_name,
@@ -473,6 +480,7 @@ pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
     // SAFETY: the new G is ours alone: it is in no queue yet.
     unsafe { g.prepare(stack) };
     s.ngoroutine.fetch_add(1, Ordering::Relaxed);
+    s.allgs.add(&g);
     ready(g);
     Ok(())
 }
@@ -489,6 +497,8 @@ pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
             f()
         }
     };
+    g.parked_at
+        .store(dump::COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
     // SAFETY: `g` is the running G (it came from `g::current`), and `call` lives in this
     // frame, which stays frozen until the G is resumed, after the M has called it.
     unsafe {
@@ -559,6 +569,9 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
             ACT_YIELD | ACT_REQUEUE => requeue(p, g),
             ACT_PARK => {
                 g.status.store(G_WAITING, Ordering::Relaxed);
+                if let Some(p) = p {
+                    p.parks.fetch_add(1, Ordering::Relaxed);
+                }
                 // SAFETY: we just switched out of `g` with ACT_PARK.
                 unsafe { g.run_release() };
                 if !g.park.commit_park() {
@@ -578,6 +591,7 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
                     s.stacks.put(stack, p.map(|p| unsafe { p.stacks() }));
                 }
                 s.ngoroutine.fetch_sub(1, Ordering::Relaxed);
+                s.allgs.remove(g.id);
                 return None;
             }
             other => unreachable!("unknown goroutine action {other}"),
@@ -597,10 +611,13 @@ fn stop_locked_m(ms: &mut MState) -> Option<Arc<G>> {
         ms.drop_p();
         handoff_p(p);
     }
+    let s = get();
+    s.nlockedidle.fetch_add(1, Ordering::SeqCst);
     loop {
         if let Woke::Handed(h) = ms.m.wait(None) {
             ms.acquire(h.p, h.spinning);
             if h.g.is_some() {
+                s.nlockedidle.fetch_sub(1, Ordering::SeqCst);
                 return h.g;
             }
             // A P without our goroutine: not for us; pass it on.
@@ -797,7 +814,10 @@ fn steal_work(p: &P) -> Option<Arc<G>> {
             }
             // SAFETY: we hold `p`; `steal_batch_and_pop` only pushes into our own queue.
             match victim.stealer.steal_batch_and_pop(unsafe { p.runq() }) {
-                Steal::Success(g) => return Some(g),
+                Steal::Success(g) => {
+                    p.steals.fetch_add(1, Ordering::Relaxed);
+                    return Some(g);
+                }
                 Steal::Retry | Steal::Empty => {}
             }
             // Only on the last pass, and after a short back-off, take the victim's runnext:
@@ -815,6 +835,11 @@ fn steal_work(p: &P) -> Option<Arc<G>> {
         }
     }
     None
+}
+
+/// Ms parked without a P, for `metrics`.
+pub(crate) fn idle_ms() -> usize {
+    get().idle.lock().unwrap().ms.len() + get().nlockedidle.load(Ordering::Relaxed)
 }
 
 /// How long an idle M beyond `MAX_IDLE_MS` lingers before its thread exits.
@@ -851,7 +876,11 @@ fn stop_m(ms: &mut MState) -> bool {
         take_idle_p(ms, false);
         return false;
     }
-    s.idle.lock().unwrap().ms.push(me.clone());
+    {
+        let mut idle = s.idle.lock().unwrap();
+        idle.ms.push(me.clone());
+        dump::check_dead(idle.ms.len() + s.nlockedidle.load(Ordering::SeqCst));
+    }
     let woke = me.wait(Some(
         deadline.unwrap_or_else(|| Instant::now() + IDLE_M_EXIT),
     ));

@@ -7,7 +7,7 @@
 //! still in the same generation, else any idle P, else it queues itself globally and its M
 //! parks.
 
-use crate::g::{self, ACT_REQUEUE, G};
+use crate::g::{self, ACT_REQUEUE, G, G_RUNNING, G_SYSCALL};
 use crate::sched;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -30,9 +30,11 @@ use std::sync::atomic::Ordering;
 /// ```
 pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
     let Some(g) = g::current() else { return f() };
+    g.status.store(G_SYSCALL, Ordering::Relaxed);
     enter_syscall();
     let r = catch_unwind(AssertUnwindSafe(f));
     exit_syscall(&g);
+    g.status.store(G_RUNNING, Ordering::Relaxed);
     r.unwrap_or_else(|e| resume_unwind(e))
 }
 

@@ -54,6 +54,9 @@ fn run() {
     let mut seen = vec![Seen::default(); MAX_PROCS];
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
+    let trace = crate::dump::schedtrace_period(std::env::var("GODEBUG").ok().as_deref());
+    let started = Instant::now();
+    let mut next_trace = started;
     loop {
         if quiet == 0 {
             delay = MIN_DELAY;
@@ -61,7 +64,17 @@ fn run() {
             delay = (delay * 2).min(MAX_DELAY);
         }
         std::thread::sleep(delay);
-        let now = nanos(Instant::now());
+        let wall = Instant::now();
+        let now = nanos(wall);
+        crate::dump::COARSE_NOW.store(now, Ordering::Relaxed);
+        crate::dump::dump_if_requested();
+        if let Some(period) = trace.filter(|_| wall >= next_trace) {
+            crate::report(format_args!(
+                "{}",
+                crate::dump::schedtrace_line(wall - started)
+            ));
+            next_trace = wall + period;
+        }
         let mut acted = false;
         if now.saturating_sub(netpoll::LAST_POLL.load(Ordering::Relaxed)) > POLL_NS {
             acted |= netpoll::poll_now();

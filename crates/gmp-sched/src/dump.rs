@@ -1,0 +1,451 @@
+//! What Go programmers reach for when a concurrent program misbehaves: goroutine dumps,
+//! deadlock detection, leak checks, scheduler traces and counters.
+//!
+//! Ports the ideas of Go's goroutine traceback header (runtime/traceback.go), `checkdead`
+//! (runtime/proc.go), `GODEBUG=schedtrace` and goleak.
+//!
+//! Every live G is in a registry sharded 64 ways by id, so spawning and exiting take one
+//! short uncontended lock. Parking records the reason and a coarse time (sysmon's clock,
+//! updated every tick): no clock read on the hot path.
+
+use crate::g::{G, G_DEAD, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING};
+use crate::sched::{self, get, nanos};
+use crate::waiter::WaitReason;
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SHARDS: usize = 64;
+
+/// One shard of the registry: the live Gs whose id falls in it.
+type Shard = Mutex<HashMap<u64, Arc<G>>>;
+
+/// Every live goroutine (Go: allgs).
+pub(crate) struct Registry {
+    shards: Box<[Shard]>,
+}
+
+impl Registry {
+    pub(crate) fn new() -> Registry {
+        Registry {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    pub(crate) fn add(&self, g: &Arc<G>) {
+        let shard = &self.shards[g.id as usize % SHARDS];
+        shard.lock().unwrap().insert(g.id, g.clone());
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        self.shards[id as usize % SHARDS]
+            .lock()
+            .unwrap()
+            .remove(&id);
+    }
+
+    fn snapshot(&self) -> Vec<Arc<G>> {
+        let mut all: Vec<Arc<G>> = self
+            .shards
+            .iter()
+            .flat_map(|s| s.lock().unwrap().values().cloned().collect::<Vec<_>>())
+            .collect();
+        all.sort_by_key(|g| g.id);
+        all
+    }
+}
+
+/// Sysmon's coarse clock (runtime epoch nanoseconds), read when a goroutine parks.
+pub(crate) static COARSE_NOW: AtomicU64 = AtomicU64::new(0);
+
+/// What a goroutine is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GoroutineState {
+    /// Queued to run.
+    Runnable,
+    /// Running on an M.
+    Running,
+    /// Parked, for this reason.
+    Waiting(WaitReason),
+    /// In a blocking call wrapped in [`syscall`](crate::syscall).
+    Syscall,
+}
+
+/// One goroutine as [`goroutines`] saw it.
+#[derive(Clone, Debug)]
+pub struct GoroutineInfo {
+    /// Its id.
+    pub id: u64,
+    /// What it was doing.
+    pub state: GoroutineState,
+    /// For a waiting goroutine, about how long it has waited (sysmon's clock: coarse).
+    pub waiting_for: Option<Duration>,
+    /// Where it was spawned.
+    pub spawned_at: &'static Location<'static>,
+}
+
+impl fmt::Display for GoroutineInfo {
+    /// Go's goroutine header: `goroutine 7 [chan receive, 2.5s]:` and the spawn site.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "goroutine {} [", self.id)?;
+        match self.state {
+            GoroutineState::Runnable => f.write_str("runnable")?,
+            GoroutineState::Running => f.write_str("running")?,
+            GoroutineState::Syscall => f.write_str("syscall")?,
+            GoroutineState::Waiting(r) => write!(f, "{r}")?,
+        }
+        if let Some(d) = self.waiting_for.filter(|d| *d >= Duration::from_secs(1)) {
+            write!(f, ", {:.0?}", Duration::from_secs(d.as_secs()))?;
+        }
+        write!(f, "]:\n\tspawned at {}", self.spawned_at)
+    }
+}
+
+fn info(g: &G, now: u64) -> Option<GoroutineInfo> {
+    let state = match g.status.load(Ordering::Relaxed) {
+        G_RUNNABLE => GoroutineState::Runnable,
+        G_RUNNING => GoroutineState::Running,
+        G_SYSCALL => GoroutineState::Syscall,
+        G_WAITING => GoroutineState::Waiting(g.reason()),
+        G_DEAD => return None,
+        _ => GoroutineState::Runnable,
+    };
+    let waiting_for = matches!(state, GoroutineState::Waiting(_))
+        .then(|| Duration::from_nanos(now.saturating_sub(g.parked_at.load(Ordering::Relaxed))));
+    Some(GoroutineInfo {
+        id: g.id,
+        state,
+        waiting_for,
+        spawned_at: g.spawned_at,
+    })
+}
+
+/// Every live goroutine, by id.
+///
+/// ```
+/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+/// let h = unsafe { gmp_sched::spawn(|| gmp_sched::sleep(std::time::Duration::from_millis(50))) };
+/// let id = h.id();
+/// assert!(gmp_sched::goroutines().iter().any(|g| g.id == id));
+/// h.join().unwrap();
+/// ```
+pub fn goroutines() -> Vec<GoroutineInfo> {
+    let Some(s) = sched::try_get() else {
+        return Vec::new();
+    };
+    let now = COARSE_NOW
+        .load(Ordering::Relaxed)
+        .max(nanos(Instant::now()));
+    s.allgs
+        .snapshot()
+        .iter()
+        .filter_map(|g| info(g, now))
+        .collect()
+}
+
+/// A dump of every live goroutine, Go style: its id, state or wait reason (and for how
+/// long, past a second), and where it was spawned.
+///
+/// ```
+/// let text = gmp_sched::dump();
+/// # let _ = text;
+/// ```
+pub fn dump() -> String {
+    let mut out = String::new();
+    for g in goroutines() {
+        let _ = writeln!(out, "{g}\n");
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Deadlock detection (Go: checkdead)
+
+/// Set by `run`: the program's main function is a goroutine, so "every goroutine blocked
+/// with nothing that could wake one" is a deadlock.
+static RUN_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f` as the program's main goroutine and waits for it (Go's `main`), with Go's
+/// deadlock detection on: if every goroutine blocks with no timer pending, no goroutine
+/// waiting for I/O and no M running, the program stops with `fatal error: all goroutines
+/// are asleep - deadlock!` and a goroutine dump, exit status 2.
+///
+/// A panic in `f` resumes on the calling thread.
+///
+/// The detector assumes goroutines are woken only by goroutines, timers and I/O: a plain OS
+/// thread that would later wake a goroutine is invisible to it.
+///
+/// # Safety
+///
+/// As for [`spawn`](crate::spawn): `f` keeps no thread-bound state across a blocking call.
+///
+/// ```
+/// // SAFETY: main keeps no thread-bound state across a blocking call.
+/// let answer = unsafe { gmp_sched::run(|| 42) };
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub unsafe fn run<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    RUN_MODE.store(true, Ordering::SeqCst);
+    // SAFETY: the caller answers for `f`.
+    let h = unsafe { crate::spawn(f) };
+    let r = h.join();
+    RUN_MODE.store(false, Ordering::SeqCst);
+    r.unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// Called by an M about to park with `idle_ms` Ms parked (itself included): stops the
+/// program if that is a deadlock.
+pub(crate) fn check_dead(idle_ms: usize) {
+    if !RUN_MODE.load(Ordering::SeqCst) {
+        return;
+    }
+    let s = get();
+    if s.nthreads.load(Ordering::SeqCst) > idle_ms
+        || s.ngoroutine.load(Ordering::SeqCst) == 0
+        || !s.global.is_empty()
+        || s.active()
+            .iter()
+            .any(|p| p.has_work() || p.timers.next() != u64::MAX)
+        || crate::netpoll::get().is_some_and(|p| p.has_waiters())
+    {
+        return;
+    }
+    let msg = format!(
+        "fatal error: all goroutines are asleep - deadlock!\n\n{}",
+        dump()
+    );
+    crate::report(format_args!("{msg}"));
+    std::process::exit(2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Leak checks (goleak)
+
+/// The leak-check scope of goroutines spawned from here: a goroutine inherits its spawner's.
+pub(crate) fn current_scope() -> u64 {
+    match crate::g::current() {
+        Some(g) => g.scope,
+        None => THREAD_SCOPE.with(|s| s.get()),
+    }
+}
+
+thread_local! {
+    static THREAD_SCOPE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
+
+/// Runs `f` (a test body) and fails if any goroutine it started, directly or through
+/// others, is still alive afterwards, like Go's goleak: the panic names each leaked
+/// goroutine, its wait reason and where it was spawned.
+///
+/// Goroutines still finishing get up to `grace` to end. Goroutines spawned by other
+/// threads (other tests running in parallel) are not counted.
+///
+/// ```
+/// // SAFETY: the closures keep no thread-bound state across a blocking call.
+/// gmp_sched::check_leaks(std::time::Duration::from_secs(1), || unsafe {
+///     gmp_sched::spawn(|| 1).join().unwrap();
+/// });
+/// ```
+///
+/// ```should_panic
+/// use std::time::Duration;
+/// // SAFETY: as above.
+/// gmp_sched::check_leaks(Duration::from_millis(100), || unsafe {
+///     let (tx, rx) = std::sync::mpsc::channel::<()>();
+///     std::mem::forget(tx);
+///     gmp_sched::spawn(move || gmp_sched::syscall(|| rx.recv()));
+/// });
+/// ```
+pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
+    let scope = NEXT_SCOPE.fetch_add(1, Ordering::Relaxed);
+    let outer = THREAD_SCOPE.with(|s| s.replace(scope));
+    let r = f();
+    THREAD_SCOPE.with(|s| s.set(outer));
+    let deadline = Instant::now() + grace;
+    loop {
+        let leaked = leaked_in(scope);
+        if leaked.is_empty() {
+            return r;
+        }
+        if Instant::now() >= deadline {
+            let mut msg = format!("{} goroutine(s) leaked:\n\n", leaked.len());
+            for g in leaked {
+                let _ = writeln!(msg, "{g}\n");
+            }
+            panic!("{msg}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn leaked_in(scope: u64) -> Vec<GoroutineInfo> {
+    let Some(s) = sched::try_get() else {
+        return Vec::new();
+    };
+    let now = nanos(Instant::now());
+    s.allgs
+        .snapshot()
+        .iter()
+        .filter(|g| g.scope == scope)
+        .filter_map(|g| info(g, now))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Counters and schedtrace
+
+/// Scheduler counters, as `GODEBUG=schedtrace` prints them, plus running totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// GOMAXPROCS.
+    pub gomaxprocs: usize,
+    /// Ps with nothing to run.
+    pub idle_procs: usize,
+    /// OS threads of Ms.
+    pub threads: usize,
+    /// Ms looking for work.
+    pub spinning_threads: usize,
+    /// Ms parked without a P.
+    pub idle_threads: usize,
+    /// Goroutines in the global run queue.
+    pub global_queue: usize,
+    /// Goroutines in each P's local run queue (and `runnext`).
+    pub local_queues: Vec<usize>,
+    /// Goroutines alive now.
+    pub goroutines: usize,
+    /// Goroutines spawned since the start.
+    pub spawned_total: u64,
+    /// Goroutines switched to since the start.
+    pub switches_total: u64,
+    /// Parks of goroutines since the start.
+    pub parks_total: u64,
+    /// Successful steals since the start.
+    pub steals_total: u64,
+}
+
+/// The scheduler's counters now, for programs to export.
+///
+/// ```
+/// let m = gmp_sched::metrics();
+/// assert_eq!(m.local_queues.len(), m.gomaxprocs);
+/// ```
+pub fn metrics() -> Metrics {
+    let s = get();
+    let n = s.gomaxprocs.load(Ordering::Relaxed);
+    let ps = &s.ps[..n];
+    Metrics {
+        gomaxprocs: n,
+        idle_procs: s.npidle.load(Ordering::Relaxed),
+        threads: s.nthreads.load(Ordering::Relaxed),
+        spinning_threads: s.nmspinning.load(Ordering::Relaxed),
+        idle_threads: sched::idle_ms(),
+        global_queue: s.global.len(),
+        local_queues: ps
+            .iter()
+            .map(|p| p.stealer.len() + usize::from(p.runnext.is_some()))
+            .collect(),
+        goroutines: s.ngoroutine.load(Ordering::Relaxed),
+        spawned_total: s.next_gid.load(Ordering::Relaxed) - 1,
+        switches_total: s
+            .ps
+            .iter()
+            .map(|p| u64::from(p.schedtick.load(Ordering::Relaxed)))
+            .sum(),
+        parks_total: s.ps.iter().map(|p| p.parks.load(Ordering::Relaxed)).sum(),
+        steals_total: s.ps.iter().map(|p| p.steals.load(Ordering::Relaxed)).sum(),
+    }
+}
+
+/// One `GODEBUG=schedtrace` line, Go's format.
+pub(crate) fn schedtrace_line(uptime: Duration) -> String {
+    let m = metrics();
+    let queues: Vec<String> = m.local_queues.iter().map(usize::to_string).collect();
+    format!(
+        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} [{}]",
+        uptime.as_millis(),
+        m.gomaxprocs,
+        m.idle_procs,
+        m.threads,
+        m.spinning_threads,
+        m.idle_threads,
+        m.global_queue,
+        queues.join(" ")
+    )
+}
+
+/// The schedtrace period from `GODEBUG` (`schedtrace=MS` among comma-separated settings).
+pub(crate) fn schedtrace_period(godebug: Option<&str>) -> Option<Duration> {
+    godebug?
+        .split(',')
+        .find_map(|kv| kv.trim().strip_prefix("schedtrace="))
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .map(Duration::from_millis)
+}
+
+// ---------------------------------------------------------------------------------------
+// SIGQUIT
+
+static DUMP_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes SIGQUIT (Ctrl-\) print a goroutine dump to stderr; the program goes on running
+/// (Go's default would also exit). Opt-in, since it replaces SIGQUIT's default action.
+///
+/// ```
+/// gmp_sched::dump_on_sigquit();
+/// ```
+pub fn dump_on_sigquit() {
+    extern "C" fn on_quit(_: libc::c_int) {
+        DUMP_REQUESTED.store(true, Ordering::Relaxed);
+    }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe; a zeroed
+    // sigaction with the handler, SA_RESTART and an empty mask is valid.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = on_quit as *const () as usize;
+        act.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut act.sa_mask);
+        libc::sigaction(libc::SIGQUIT, &act, std::ptr::null_mut());
+    }
+    // Sysmon prints the dump; make sure it runs.
+    get();
+    crate::sysmon::start();
+}
+
+/// Sysmon's share: print a requested dump.
+pub(crate) fn dump_if_requested() {
+    if DUMP_REQUESTED.swap(false, Ordering::Relaxed) {
+        crate::report(format_args!("SIGQUIT: goroutine dump\n\n{}", dump()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedtrace_setting_parses() {
+        assert_eq!(
+            schedtrace_period(Some("schedtrace=100")),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            schedtrace_period(Some("gctrace=1, schedtrace=5")),
+            Some(Duration::from_millis(5))
+        );
+        assert_eq!(schedtrace_period(Some("schedtrace=0")), None);
+        assert_eq!(schedtrace_period(Some("schedtrace=x")), None);
+        assert_eq!(schedtrace_period(None), None);
+    }
+}
