@@ -30,10 +30,21 @@
 
 mod macros;
 pub mod prelude;
+pub mod testing;
 
 pub use gmp_sched::{
-    can_spin, cheaprand, cheaprand_n, do_spin, gomaxprocs, goroutine_id, goroutine_local,
-    guards_in_page_tables, in_goroutine, num_goroutine, park, park_until, processor_id,
-    set_gomaxprocs, sleep, spawn, stack_size, yield_now, Builder, Error, JoinHandle, LocalKey,
-    Timer, WaitReason, Waiter, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE,
+    can_spin, cheaprand, cheaprand_n, do_spin, dump, dump_on_sigquit, gomaxprocs, goroutine_id,
+    goroutine_local, goroutines, guards_in_page_tables, in_goroutine, lock_os_thread, metrics,
+    num_goroutine, park, park_until, preempt_point, processor_id, run, set_gomaxprocs, sleep,
+    spawn, stack_size, syscall, unlock_os_thread, yield_now, Builder, Error, GoroutineInfo,
+    GoroutineState, JoinHandle, LocalKey, Metrics, Timer, WaitReason, Waiter, DEFAULT_STACK_SIZE,
+    MAX_PROCS, MIN_STACK_SIZE,
+};
+pub use gochan::{
+    after, never, select, tick, CancelFn, Chan, Context, ContextError, IntoIter, Iter, Receiver,
+    RecvChan, RecvTimeoutError, Select, SelectTimeoutError, SelectedOperation, SendChan, SendError,
+    SendTimeoutError, Sender, Ticker, TryIter, TryRecvError, TrySelectError, TrySendError,
+};
+pub use gosync::{
+    Cond, Mutex, MutexGuard, Once, RwMutex, RwMutexReadGuard, RwMutexWriteGuard, WaitGroup,
 };

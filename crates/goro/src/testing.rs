@@ -1,0 +1,12 @@
+//! Test helpers: Go's goleak for goroutines.
+//!
+//! ```
+//! use std::time::Duration;
+//! goro::testing::check_leaks(Duration::from_secs(1), || {
+//!     // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
+//!     let h = unsafe { goro::go!(|| 2 + 2) };
+//!     assert_eq!(h.join().unwrap(), 4);
+//! });
+//! ```
+
+pub use gmp_sched::check_leaks;
