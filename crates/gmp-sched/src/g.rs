@@ -93,10 +93,15 @@ impl G {
     /// - The caller owns the G (it is in no queue and not running).
     pub(crate) unsafe fn prepare(&self, stack: Stack) {
         // SAFETY: `s` describes `stack`, which the G keeps until it is dead, so the context
-        // never outlives its stack; the caller owns the G's fields.
+        // never outlives its stack; the caller owns the G's fields. `g_entry` switches
+        // straight back on its first run (below), touching nothing but its own stack.
         unsafe {
             let s = context::stack::Stack::new(stack.top() as *mut _, stack.bottom() as *mut _);
-            *self.ctx.get() = Some(Context::new(&s, g_entry));
+            // Start it once: `g_entry` jumps right back, so the G's saved context is an
+            // ordinary suspended one. A direct switch (`resume_ontop`) into a context that
+            // never ran would land in Boost's trampoline with its Transfer lost.
+            let t = Context::new(&s, g_entry).resume(0);
+            *self.ctx.get() = Some(t.context);
             *self.stack.get() = Some(stack);
         }
     }
@@ -111,25 +116,6 @@ impl G {
             Some(s) => (s.guard(), s.size()),
             None => ((0, 0), 0),
         }
-    }
-
-    /// Switches from the scheduler to this G until it yields, parks or exits; returns the
-    /// action it asked for.
-    ///
-    /// # Safety
-    /// - The caller owns the G and runs on an M's scheduler stack (not on a goroutine's).
-    /// - The G has a saved context (it was prepared and is not dead).
-    pub(crate) unsafe fn resume(&self) -> usize {
-        // SAFETY: the caller owns the G, so it may take the saved context.
-        let ctx = unsafe { (*self.ctx.get()).take() }.expect("resumed a G with no context");
-        // SAFETY: the context was saved by this G's last switch out (or made by `prepare`)
-        // on its own live stack; the G receives our context and switches back to it.
-        let t = unsafe { ctx.resume(self as *const G as usize) };
-        if t.data != ACT_EXIT {
-            // SAFETY: the G is switched out and we are its owner again.
-            unsafe { *self.ctx.get() = Some(t.context) };
-        }
-        t.data
     }
 
     /// Runs the `release` function `park` stored, on the scheduler stack.
@@ -197,6 +183,15 @@ impl G {
         }
     }
 
+    /// Records why the running G parks.
+    ///
+    /// # Safety
+    /// The caller is the running G.
+    pub(crate) unsafe fn set_reason(&self, r: WaitReason) {
+        // SAFETY: the running G owns its fields.
+        unsafe { *self.reason.get() = r };
+    }
+
     /// The reason of the G's last park.
     pub(crate) fn reason(&self) -> WaitReason {
         // SAFETY: written only by the G itself before it parks; a racy read could at worst
@@ -226,9 +221,40 @@ thread_local! {
     static CURRENT: std::cell::Cell<*const G> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
-/// Sets the G the calling M runs.
-pub(crate) fn set_current(g: *const G) {
-    CURRENT.with(|c| c.set(g));
+/// Makes `g` the G the calling M runs; the M's reference to it moves into the slot.
+pub(crate) fn set_running(g: Arc<G>) {
+    CURRENT.with(|c| c.set(Arc::into_raw(g)));
+}
+
+/// Takes the M's reference to the G it ran (after that G switched back to the scheduler:
+/// with direct switches, not necessarily the one the scheduler resumed).
+pub(crate) fn take_running() -> Option<Arc<G>> {
+    let p = CURRENT.with(|c| c.replace(std::ptr::null()));
+    // SAFETY: a non-null slot holds a reference made by `set_running`'s `Arc::into_raw`.
+    (!p.is_null()).then(|| unsafe { Arc::from_raw(p) })
+}
+
+/// Switches from the scheduler to the G in the running slot until a G (it, or one it
+/// switched to directly) yields, parks or exits; returns the action asked for. The G that
+/// came back is then in the slot.
+///
+/// # Safety
+/// - The caller runs on an M's scheduler stack, and the slot holds a G it owns with a saved
+///   context.
+pub(crate) unsafe fn resume_running() -> usize {
+    let g = current_ptr();
+    // SAFETY: the slot's G is owned by this M and switched out, so its context is ours.
+    let ctx = unsafe { (*(*g).ctx.get()).take() }.expect("resumed a G with no context");
+    // SAFETY: the context was saved by the G's last switch out (or made by `prepare`) on
+    // its own live stack; the G receives our context and switches back to it.
+    let t = unsafe { ctx.resume(g as usize) };
+    // The scheduler side never changes threads, so reading the slot again is sound.
+    let back = current_ptr();
+    if t.data != ACT_EXIT {
+        // SAFETY: the G that switched back is suspended and owned by this M again.
+        unsafe { *(*back).ctx.get() = Some(t.context) };
+    }
+    t.data
 }
 
 /// The G running on this thread, if any.
@@ -247,8 +273,8 @@ pub(crate) fn current() -> Option<Arc<G>> {
     if p.is_null() {
         return None;
     }
-    // SAFETY: a running G is kept alive by the Arc its M holds in `execute`; we add a
-    // strong count for the reference we return.
+    // SAFETY: a running G is kept alive by the reference in the M's running slot; we add
+    // a strong count for the one we return.
     unsafe {
         Arc::increment_strong_count(p);
         Some(Arc::from_raw(p))
@@ -291,9 +317,61 @@ pub(crate) unsafe fn set_release(g: &G, f: *mut (dyn FnMut() + '_)) {
     };
 }
 
+/// What a direct switch passes to `finish_direct`, on the switching G's frozen stack.
+pub(crate) struct Direct<'a> {
+    pub(crate) from: &'a G,
+    /// Called on the new G's stack once `from`'s context is saved; finishes parking it.
+    pub(crate) finish: &'a mut dyn FnMut(),
+}
+
+/// Switches from the running G `from` straight to `to`, which the caller took from its P's
+/// `runnext`, without passing through the scheduler (Go goes through `schedule`; this is
+/// what makes a hand-off between two goroutines cost one switch instead of two). `finish`
+/// runs on `to`'s stack after `from`'s context is saved, exactly where the scheduler would
+/// have run `from`'s `release`. The M's running slot must already hold `to`.
+///
+/// # Safety
+/// - `from` is the running G on its own stack; `to` is owned by the caller (out of every
+///   queue) and has a saved context.
+/// - `finish` must not switch goroutines.
+pub(crate) unsafe fn switch_direct(from: &G, to: &G, finish: &mut dyn FnMut()) {
+    let mut d = Direct { from, finish };
+    // SAFETY: the caller owns `to`.
+    let ctx = unsafe { (*to.ctx.get()).take() }.expect("switched to a G with no context");
+    // SAFETY: `to`'s context was saved on its own live stack; `d` lives in this frame,
+    // which stays frozen until `finish_direct`, which runs first, is done with it.
+    let t = unsafe { ctx.resume_ontop(&mut d as *mut Direct<'_> as usize, finish_direct) };
+    // Resumed by a scheduler (or a direct switch) later: remember whose scheduler.
+    // SAFETY: the running G owns its fields.
+    unsafe { *from.sched_ctx.get() = Some(t.context) };
+}
+
+/// Runs on the new G's stack right after a direct switch: saves the old G's context, hands
+/// the new G the M's scheduler context, and finishes the old G's park.
+extern "C" fn finish_direct(t: context::Transfer) -> context::Transfer {
+    // SAFETY: `switch_direct` passed a pointer to its `Direct`, alive in the old G's frozen
+    // frame; the old G is switched out and owned by this M until `finish` commits its park.
+    unsafe {
+        let d = &mut *(t.data as *mut Direct<'_>);
+        let from = d.from;
+        *from.ctx.get() = Some(t.context);
+        let sched = (*from.sched_ctx.get())
+            .take()
+            .expect("G running without a scheduler");
+        (d.finish)();
+        // To the new G: its scheduler, and (for a G that never ran) its own address.
+        context::Transfer::new(sched, current_ptr() as usize)
+    }
+}
+
 /// Every goroutine starts here, on its own stack.
 extern "C" fn g_entry(t: context::Transfer) -> ! {
-    // SAFETY: `G::resume` passes the G's address as data, and keeps the G alive while it runs.
+    // First run, from `G::prepare`: back at once. The real start comes with the first
+    // resume, which passes the G's address as data.
+    // SAFETY: `t.context` is `prepare`'s, suspended in its `resume` and waiting for us.
+    let t = unsafe { t.context.resume(0) };
+    // SAFETY: every resume (`resume_running`, `finish_direct`) passes the running G's
+    // address, and the M's running slot keeps that G alive while it runs.
     let g = unsafe { &*(t.data as *const G) };
     // SAFETY: the running G owns its fields.
     unsafe { *g.sched_ctx.get() = Some(t.context) };

@@ -460,16 +460,28 @@ pub(crate) fn handoff_p(p: &P) {
 pub(crate) fn ready(g: Arc<G>) {
     g.status.store(G_RUNNABLE, Ordering::Relaxed);
     let s = get();
-    with_p(|p| match p {
+    let local = with_p(|p| match p {
         Some(p) => {
             if let Some(old) = p.runnext.put(g) {
                 // SAFETY: `with_p` gives us the P exclusively.
                 unsafe { p.runq() }.push(old);
             }
+            true
         }
-        None => s.global.push(g),
+        None => {
+            s.global.push(g);
+            false
+        }
     });
-    wake_p();
+    if local {
+        // Our own M will run it: waking another only adds parallelism, so the cheap check
+        // (no StoreLoad fence) is enough here.
+        if s.npidle.load(Ordering::Relaxed) != 0 && s.nmspinning.load(Ordering::Relaxed) == 0 {
+            wake_p();
+        }
+    } else {
+        wake_p();
+    }
 }
 
 /// Puts a spawned G where it will run: like `ready`.
@@ -483,6 +495,14 @@ pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
     s.allgs.add(&g);
     ready(g);
     Ok(())
+}
+
+/// The goroutine `id` has returned (or panicked): it leaves the count and the registry
+/// before its joiner wakes, so a joined goroutine is never seen alive.
+pub(crate) fn goroutine_done(id: u64) {
+    let s = get();
+    s.ngoroutine.fetch_sub(1, Ordering::Relaxed);
+    s.allgs.remove(id);
 }
 
 /// Parks the running G `g` (see `waiter::park`).
@@ -499,12 +519,87 @@ pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
     };
     g.parked_at
         .store(dump::COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
+    if park_direct(g, reason, &mut call) {
+        return;
+    }
     // SAFETY: `g` is the running G (it came from `g::current`), and `call` lives in this
     // frame, which stays frozen until the G is resumed, after the M has called it.
     unsafe {
         g::set_release(g, &mut call as &mut dyn FnMut() as *mut dyn FnMut());
         g::switch_out(g, ACT_PARK, Some(reason));
     }
+}
+
+/// The parking G `g` switches straight to the G in its P's `runnext`, if there is one and
+/// nothing asks for the scheduler (the 61st tick, a wired goroutine, a P being retired),
+/// finishing its own park on the new G's stack. False: nothing done, use the scheduler.
+fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
+    let (id, gen) = cur();
+    if id == NO_P {
+        return false;
+    }
+    let s = get();
+    let p: &'static P = &s.ps[id];
+    // SAFETY: the running G reads its own field.
+    let wired = unsafe { g.locked_m() }.is_some();
+    if wired
+        || p.id >= s.gomaxprocs.load(Ordering::Relaxed)
+        || p.schedtick.load(Ordering::Relaxed).wrapping_add(1) % 61 == 0
+        || !p.runnext.is_some()
+    {
+        return false;
+    }
+    // Pinned from here until the new G runs: sysmon cannot retake the P meanwhile.
+    if p.owner.pin(gen) != Pin::Pinned {
+        return false;
+    }
+    let to = match p.runnext.take() {
+        // SAFETY: we own `to`, just taken out of runnext.
+        Some(to) if unsafe { to.locked_m() }.is_none() => to,
+        other => {
+            if let Some(to) = other {
+                p.runnext.put(to);
+            }
+            p.owner.unpin(gen);
+            return false;
+        }
+    };
+    // SAFETY: the running G sets its own park reason.
+    unsafe { g.set_reason(reason) };
+    let to_ptr: *const G = Arc::as_ptr(&to);
+    let mut from = g::take_running();
+    g::set_running(to);
+    let mut finish = move || {
+        // On the new G's stack, the old one's context saved. Everything used after
+        // `commit_park` is a local here: once the park commits, another M may resume the
+        // old G and pop the frame this closure lives in.
+        // black_box: the compiler may not re-read these from the closure after the commit.
+        let (p, gen, to_ptr): (&'static P, u64, *const G) = std::hint::black_box((p, gen, to_ptr));
+        // SAFETY: `to` is kept alive by the M's running slot.
+        let to: &G = unsafe { &*to_ptr };
+        let from = from.take().expect("finished a direct switch twice");
+        // SAFETY: this M owns `to` now.
+        let (guard, size) = unsafe { to.stack_info() };
+        overflow::enter(guard, to.id, size);
+        from.status.store(G_WAITING, Ordering::Relaxed);
+        p.parks.fetch_add(1, Ordering::Relaxed);
+        release();
+        if !from.park.commit_park() {
+            // An unpark came meanwhile: it runs next, after the new G.
+            from.status.store(G_RUNNABLE, Ordering::Relaxed);
+            if let Some(old) = p.runnext.put(from) {
+                // SAFETY: the P is pinned by us.
+                unsafe { p.runq() }.push(old);
+            }
+        }
+        to.status.store(G_RUNNING, Ordering::Relaxed);
+        p.next_tick();
+        p.owner.unpin(gen);
+    };
+    // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
+    // has a saved context (it was runnable); `finish` does not switch.
+    unsafe { g::switch_direct(g, &*to_ptr, &mut finish) };
+    true
 }
 
 /// Moves the running goroutine to the back of its P's queue (Go: Gosched).
@@ -547,20 +642,23 @@ fn requeue(p: Option<&P>, g: Arc<G>) {
 /// M is wired to one (`lock_os_thread`) and was handed it back.
 fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
     let s = get();
+    let mut g = g;
     loop {
         g.status.store(G_RUNNING, Ordering::Relaxed);
         // SAFETY: we own `g`: it came out of a run queue, `runnext` or a hand-off.
         let (guard, size) = unsafe { g.stack_info() };
         overflow::enter(guard, g.id, size);
-        g::set_current(Arc::as_ptr(&g));
         let (id, gen) = cur();
         let p = &s.ps[id];
         p.next_tick();
         // From here sysmon may retake the P if the goroutine keeps it too long.
         p.owner.run(gen);
-        // SAFETY: we own `g`, run on the M's scheduler stack, and `g` has a saved context.
-        let action = unsafe { g.resume() };
-        g::set_current(std::ptr::null());
+        g::set_running(g);
+        // SAFETY: we run on the M's scheduler stack and own the G in the running slot,
+        // which has a saved context.
+        let action = unsafe { g::resume_running() };
+        // With direct switches, the G that came back may not be the one we resumed.
+        g = g::take_running().expect("a goroutine switched back without a G");
         overflow::leave();
         let p = reclaim_p(ms);
         // SAFETY: `g` is switched out; we own it again.
@@ -590,8 +688,6 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
                     // SAFETY: we hold `p` (if any), so its stack cache is ours.
                     s.stacks.put(stack, p.map(|p| unsafe { p.stacks() }));
                 }
-                s.ngoroutine.fetch_sub(1, Ordering::Relaxed);
-                s.allgs.remove(g.id);
                 return None;
             }
             other => unreachable!("unknown goroutine action {other}"),

@@ -190,7 +190,11 @@ where
         }),
     });
     let j = join.clone();
-    let entry = Box::new(move || j.complete(catch_unwind(AssertUnwindSafe(f))));
+    let entry = Box::new(move || {
+        let r = catch_unwind(AssertUnwindSafe(f));
+        crate::sched::goroutine_done(id);
+        j.complete(r)
+    });
     let g = Arc::new(G::new(id, entry, spawned_at, crate::dump::current_scope()));
     if let Err(e) = crate::sched::spawn_g(g) {
         panic!("goro: cannot allocate a goroutine stack: {e}");
