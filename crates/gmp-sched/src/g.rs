@@ -23,6 +23,12 @@ pub(crate) const G_WAITING: u8 = 2;
 pub(crate) const G_DEAD: u8 = 3;
 pub(crate) const G_SYSCALL: u8 = 4;
 
+/// What a goroutine runs: `spawn`'s task, which also holds the join state.
+pub(crate) trait Entry: Send + Sync {
+    /// Runs the goroutine's function once and publishes its result.
+    fn run(&self);
+}
+
 /// The switch a goroutine asks its M for, passed through `Transfer::data`.
 pub(crate) const ACT_YIELD: usize = 1;
 pub(crate) const ACT_PARK: usize = 2;
@@ -35,6 +41,8 @@ pub(crate) struct G {
     pub(crate) park: ParkState,
     pub(crate) status: AtomicU8,
     pub(crate) spawned_at: &'static Location<'static>,
+    /// Links in the registry's shard list (prev, next), under the shard's lock.
+    pub(crate) reg: UnsafeCell<(*const G, *const G)>,
     /// Leak-check scope, inherited from the spawner (0: none).
     pub(crate) scope: u64,
     /// When it last parked (sysmon's coarse clock), for dumps.
@@ -44,7 +52,7 @@ pub(crate) struct G {
     /// While the G runs: the context of the M's scheduler loop to switch back to.
     sched_ctx: UnsafeCell<Option<Context>>,
     stack: UnsafeCell<Option<Stack>>,
-    entry: UnsafeCell<Option<Box<dyn FnOnce() + Send>>>,
+    entry: UnsafeCell<Option<Arc<dyn Entry>>>,
     /// Set by `park` just before switching out; called by the M once the context is saved.
     release: UnsafeCell<Option<*mut dyn FnMut()>>,
     reason: UnsafeCell<WaitReason>,
@@ -65,7 +73,7 @@ unsafe impl Sync for G {}
 impl G {
     pub(crate) fn new(
         id: u64,
-        entry: Box<dyn FnOnce() + Send>,
+        entry: Arc<dyn Entry>,
         spawned_at: &'static Location<'static>,
         scope: u64,
     ) -> G {
@@ -75,6 +83,7 @@ impl G {
             status: AtomicU8::new(G_RUNNABLE),
             spawned_at,
             scope,
+            reg: UnsafeCell::new((std::ptr::null(), std::ptr::null())),
             parked_at: AtomicU64::new(0),
             ctx: UnsafeCell::new(None),
             sched_ctx: UnsafeCell::new(None),
@@ -376,10 +385,10 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
     // SAFETY: the running G owns its fields.
     unsafe { *g.sched_ctx.get() = Some(t.context) };
     // SAFETY: the running G owns its fields; the entry is taken once.
-    if let Some(f) = unsafe { (*g.entry.get()).take() } {
-        // `spawn` wraps the user function in catch_unwind; this second net only keeps an
-        // unwind from crossing the context switch if that wrapper itself panics.
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+    if let Some(entry) = unsafe { (*g.entry.get()).take() } {
+        // `spawn`'s entry catches the user function's panic; this second net only keeps an
+        // unwind from crossing the context switch if the entry itself panics.
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| entry.run())).is_err() {
             crate::fatal(format_args!("goroutine {} unwound past its entry", g.id));
         }
     }

@@ -499,10 +499,12 @@ pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
 
 /// The goroutine `id` has returned (or panicked): it leaves the count and the registry
 /// before its joiner wakes, so a joined goroutine is never seen alive.
-pub(crate) fn goroutine_done(id: u64) {
+pub(crate) fn goroutine_done() {
     let s = get();
     s.ngoroutine.fetch_sub(1, Ordering::Relaxed);
-    s.allgs.remove(id);
+    let g = g::current_ptr();
+    // SAFETY: called by the running goroutine, which its M's running slot keeps alive.
+    s.allgs.remove(unsafe { &*g });
 }
 
 /// Parks the running G `g` (see `waiter::park`).

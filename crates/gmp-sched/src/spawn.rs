@@ -6,9 +6,10 @@
 //! the goroutine's id and where it was spawned, when its handle is dropped (or when it
 //! ends, if the handle was already gone), so it cannot vanish silently.
 
-use crate::g::G;
+use crate::g::{Entry, G};
 use crate::waiter::{park, WaitReason, Waiter};
 use std::any::Any;
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,43 @@ struct Join<T> {
     id: u64,
     spawned_at: &'static Location<'static>,
     state: Mutex<JoinState<T>>,
+}
+
+/// A spawned goroutine's function and join state: one allocation, shared by the G (as its
+/// `Entry`) and the `JoinHandle` (as a `HasJoin`).
+struct Task<F, T> {
+    join: Join<T>,
+    /// Taken once, by the goroutine itself.
+    f: UnsafeCell<Option<F>>,
+}
+
+// SAFETY: `f` is touched once, by the goroutine that runs the task (`Entry::run`), and
+// moved out there; everything else is the Sync `Join`. F and T are Send.
+unsafe impl<F: Send, T: Send> Sync for Task<F, T> {}
+
+impl<F, T> Entry for Task<F, T>
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    fn run(&self) {
+        // SAFETY: `run` is called once, by the goroutine, the only user of `f`.
+        let f = unsafe { (*self.f.get()).take() }.expect("a goroutine ran twice");
+        let r = catch_unwind(AssertUnwindSafe(f));
+        crate::sched::goroutine_done();
+        self.join.complete(r);
+    }
+}
+
+/// The join half of a task, without its function type.
+trait HasJoin<T>: Send + Sync {
+    fn join(&self) -> &Join<T>;
+}
+
+impl<F: Send, T: Send> HasJoin<T> for Task<F, T> {
+    fn join(&self) -> &Join<T> {
+        &self.join
+    }
 }
 
 impl<T> Join<T> {
@@ -66,12 +104,16 @@ fn report_unjoined(id: u64, at: &Location<'_>, payload: &(dyn Any + Send)) {
 /// assert_eq!(h.join().unwrap(), 42);
 /// ```
 pub struct JoinHandle<T> {
-    join: Arc<Join<T>>,
+    task: Arc<dyn HasJoin<T>>,
     /// Not Sync: joining is the one owner's business.
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
 impl<T> JoinHandle<T> {
+    fn j(&self) -> &Join<T> {
+        self.task.join()
+    }
+
     /// Waits for the goroutine to end. `Err` carries the payload of its panic.
     ///
     /// Works from goroutines (only this goroutine waits) and from plain threads.
@@ -83,14 +125,14 @@ impl<T> JoinHandle<T> {
     /// assert_eq!(err.downcast_ref::<&str>(), Some(&"boom"));
     /// ```
     pub fn join(self) -> Result<T> {
-        let mut st = self.join.state.lock().unwrap();
+        let mut st = self.j().state.lock().unwrap();
         loop {
             if st.done {
                 return st.result.take().expect("joined twice");
             }
             st.waiter = Some(Waiter::current());
             park(WaitReason::Join, move || drop(st));
-            st = self.join.state.lock().unwrap();
+            st = self.j().state.lock().unwrap();
         }
     }
 
@@ -104,7 +146,7 @@ impl<T> JoinHandle<T> {
     /// }
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.join.state.lock().unwrap().done
+        self.j().state.lock().unwrap().done
     }
 
     /// The goroutine's id (as in Go's stack traces; ids start at 1 and are never reused).
@@ -115,16 +157,16 @@ impl<T> JoinHandle<T> {
     /// assert!(h.id() >= 1);
     /// ```
     pub fn id(&self) -> u64 {
-        self.join.id
+        self.j().id
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        let mut st = self.join.state.lock().unwrap();
+        let mut st = self.j().state.lock().unwrap();
         st.handle_alive = false;
         if let Some(Err(e)) = st.result.take() {
-            report_unjoined(self.join.id, self.join.spawned_at, &*e);
+            report_unjoined(self.j().id, self.j().spawned_at, &*e);
         }
     }
 }
@@ -132,8 +174,8 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.join.id)
-            .field("spawned_at", &self.join.spawned_at)
+            .field("id", &self.j().id)
+            .field("spawned_at", &self.j().spawned_at)
             .finish()
     }
 }
@@ -179,28 +221,30 @@ where
         .next_gid
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let spawned_at = Location::caller();
-    let join = Arc::new(Join {
+    let task = Arc::new(Task {
+        join: Join {
+            id,
+            spawned_at,
+            state: Mutex::new(JoinState {
+                result: None,
+                done: false,
+                handle_alive: true,
+                waiter: None,
+            }),
+        },
+        f: UnsafeCell::new(Some(f)),
+    });
+    let g = Arc::new(G::new(
         id,
+        task.clone(),
         spawned_at,
-        state: Mutex::new(JoinState {
-            result: None,
-            done: false,
-            handle_alive: true,
-            waiter: None,
-        }),
-    });
-    let j = join.clone();
-    let entry = Box::new(move || {
-        let r = catch_unwind(AssertUnwindSafe(f));
-        crate::sched::goroutine_done(id);
-        j.complete(r)
-    });
-    let g = Arc::new(G::new(id, entry, spawned_at, crate::dump::current_scope()));
+        crate::dump::current_scope(),
+    ));
     if let Err(e) = crate::sched::spawn_g(g) {
         panic!("goro: cannot allocate a goroutine stack: {e}");
     }
     JoinHandle {
-        join,
+        task,
         _not_sync: PhantomData,
     }
 }
