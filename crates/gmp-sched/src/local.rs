@@ -10,7 +10,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-/// A key for goroutine-local values; declare one with [`goroutine_local!`].
+/// A key for goroutine-local values; declare one with [`goroutine_local!`](crate::goroutine_local).
 ///
 /// ```
 /// use std::cell::Cell;
