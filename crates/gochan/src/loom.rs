@@ -1,0 +1,46 @@
+//! std or loom, picked by `cfg(loom)`: every atomic, lock and `UnsafeCell` in this crate
+//! comes from here, so the code loom checks is the code that ships. Under loom the channel
+//! lock blocks instead of spinning and parkers wait on a loom `Notify` (see `chan.rs` and
+//! `waitq.rs` for why); everything else is the same code.
+
+#[cfg(not(loom))]
+pub(crate) use std::{hint, sync};
+
+#[cfg(loom)]
+pub(crate) use loom::sync;
+
+/// Yields the OS thread (the channel lock's slow path; loom builds block instead).
+#[cfg(not(loom))]
+pub(crate) fn yield_thread() {
+    std::thread::yield_now();
+}
+
+/// loom's `UnsafeCell` API (`with`/`with_mut` hand out raw pointers) over std's cell, so that
+/// loom can check every access while the std build pays nothing.
+#[cfg(not(loom))]
+#[derive(Debug, Default)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(v: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(v))
+    }
+
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
