@@ -324,20 +324,27 @@ pub use loom_imp::*;
 #[cfg(loom)]
 mod loom_imp {
     use super::WaitReason;
+    use loom::sync::{Arc, Notify};
     use std::time::Instant;
+
+    loom::thread_local! {
+        /// Each loom thread's parking slot. A `Notify`, not `thread::park`: loom delivers a
+        /// `thread::unpark` to a thread blocked on a loom lock too, where it is lost.
+        static SLOT: Arc<Notify> = Arc::new(Notify::new());
+    }
 
     /// A handle that wakes one parked loom thread (under `cfg(loom)` there are no goroutines).
     #[derive(Clone, Debug)]
-    pub struct Waiter(loom::thread::Thread);
+    pub struct Waiter(Arc<Notify>);
 
     impl Waiter {
         /// The calling loom thread's waiter.
         pub fn current() -> Waiter {
-            Waiter(loom::thread::current())
+            SLOT.with(|s| Waiter(s.clone()))
         }
         /// Wakes the thread, or makes its next park return at once.
         pub fn unpark(&self) {
-            self.0.unpark()
+            self.0.notify()
         }
         /// Always false under loom.
         pub fn is_goroutine(&self) -> bool {
@@ -345,10 +352,11 @@ mod loom_imp {
         }
     }
 
-    /// Runs `release`, then parks the loom thread.
+    /// Runs `release`, then parks the loom thread on its slot (may return spuriously).
     pub fn park(_reason: WaitReason, release: impl FnOnce()) {
+        let slot = SLOT.with(|s| s.clone());
         release();
-        loom::thread::park();
+        slot.wait();
     }
 
     /// loom has no clock: the same as [`park`].
