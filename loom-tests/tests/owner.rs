@@ -97,6 +97,9 @@ fn reclaim_after_switch_and_retake_never_share_the_queues() {
             p.queue.with_mut(|q| unsafe { *q += 1 });
         }
         s.join().unwrap();
-        assert!(kept != retook.load(Ordering::Relaxed), "exactly one side holds the P");
+        assert!(
+            kept != retook.load(Ordering::Relaxed),
+            "exactly one side holds the P"
+        );
     });
 }
