@@ -333,6 +333,12 @@ mod imp {
             t
         }
 
+        /// Adds one to an owner-only counter: a load and a store, no locked instruction
+        /// (only the P's holder writes it; readers may see it a little late).
+        pub(crate) fn bump(counter: &AtomicU64) {
+            counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+
         /// A pseudo-random number from the P's generator (holder only).
         pub(crate) fn rand(&self) -> u64 {
             crate::rand::wyrand(&self.rng)

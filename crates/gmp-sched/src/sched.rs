@@ -584,7 +584,7 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
         let (guard, size) = unsafe { to.stack_info() };
         overflow::enter(guard, to.id, size);
         from.status.store(G_WAITING, Ordering::Relaxed);
-        p.parks.fetch_add(1, Ordering::Relaxed);
+        P::bump(&p.parks);
         release();
         if !from.park.commit_park() {
             // An unpark came meanwhile: it runs next, after the new G.
@@ -670,7 +670,7 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
             ACT_PARK => {
                 g.status.store(G_WAITING, Ordering::Relaxed);
                 if let Some(p) = p {
-                    p.parks.fetch_add(1, Ordering::Relaxed);
+                    P::bump(&p.parks);
                 }
                 // SAFETY: we just switched out of `g` with ACT_PARK.
                 unsafe { g.run_release() };
@@ -913,7 +913,7 @@ fn steal_work(p: &P) -> Option<Arc<G>> {
             // SAFETY: we hold `p`; `steal_batch_and_pop` only pushes into our own queue.
             match victim.stealer.steal_batch_and_pop(unsafe { p.runq() }) {
                 Steal::Success(g) => {
-                    p.steals.fetch_add(1, Ordering::Relaxed);
+                    P::bump(&p.steals);
                     return Some(g);
                 }
                 Steal::Retry | Steal::Empty => {}
