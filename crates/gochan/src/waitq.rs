@@ -422,7 +422,7 @@ impl Drop for Wakeup {
         unsafe { (*self.parker).state.store(self.word, Ordering::Release) };
         // From here on the parker may be gone: only our own clone of its waiter is used.
         if let Some(w) = waiter {
-            w.unpark();
+            w.wake();
         }
     }
 }

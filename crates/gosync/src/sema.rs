@@ -100,7 +100,7 @@ impl WaitNode {
         node.handoff.store(handoff, Ordering::Relaxed);
         node.done.store(true, Ordering::Release);
         // The owner may return and free the node from here on: only our clone is used.
-        waiter.unpark();
+        waiter.wake();
     }
 }
 
