@@ -247,11 +247,16 @@ where
     T: Send + 'static,
 {
     RUN_MODE.store(true, Ordering::SeqCst);
-    // SAFETY: the caller answers for `f`.
-    let h = unsafe { crate::spawn(f) };
-    let r = h.join();
-    RUN_MODE.store(false, Ordering::SeqCst);
-    r.unwrap_or_else(|e| std::panic::resume_unwind(e))
+    // Detection ends the moment main returns, inside the goroutine: goroutines left parked
+    // then are not a deadlock (Go exits), and the joining thread may wake late.
+    let main = move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        RUN_MODE.store(false, Ordering::SeqCst);
+        r.unwrap_or_else(|e| std::panic::resume_unwind(e))
+    };
+    // SAFETY: the caller answers for `f`; `main` adds no thread-bound state.
+    let h = unsafe { crate::spawn(main) };
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 /// Called by an M about to park with `idle_ms` Ms parked (itself included): stops the
@@ -285,8 +290,16 @@ pub(crate) fn check_dead(idle_ms: usize) {
 /// The leak-check scope of goroutines spawned from here: a goroutine inherits its spawner's.
 pub(crate) fn current_scope() -> u64 {
     match crate::g::current() {
-        Some(g) => g.scope,
+        Some(g) => g.scope.load(Ordering::Relaxed),
         None => THREAD_SCOPE.with(|s| s.get()),
+    }
+}
+
+/// Makes `scope` the current goroutine's (or thread's) leak-check scope; returns the old.
+fn set_scope(scope: u64) -> u64 {
+    match crate::g::current() {
+        Some(g) => g.scope.swap(scope, Ordering::Relaxed),
+        None => THREAD_SCOPE.with(|s| s.replace(scope)),
     }
 }
 
@@ -300,7 +313,8 @@ static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
 /// goroutine, its wait reason and where it was spawned.
 ///
 /// Goroutines still finishing get up to `grace` to end. Goroutines spawned by other
-/// threads (other tests running in parallel) are not counted.
+/// threads or goroutines (other tests running in parallel) are not counted. Works from a
+/// plain thread and from a goroutine.
 ///
 /// ```
 /// // SAFETY: the closures keep no thread-bound state across a blocking call.
@@ -320,9 +334,9 @@ static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
 /// ```
 pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
     let scope = NEXT_SCOPE.fetch_add(1, Ordering::Relaxed);
-    let outer = THREAD_SCOPE.with(|s| s.replace(scope));
+    let outer = set_scope(scope);
     let r = f();
-    THREAD_SCOPE.with(|s| s.set(outer));
+    set_scope(outer);
     let deadline = Instant::now() + grace;
     loop {
         let leaked = leaked_in(scope);
@@ -348,7 +362,7 @@ fn leaked_in(scope: u64) -> Vec<GoroutineInfo> {
     s.allgs
         .snapshot()
         .iter()
-        .filter(|g| g.scope == scope)
+        .filter(|g| g.scope.load(Ordering::Relaxed) == scope)
         .filter_map(|g| info(g, now))
         .collect()
 }

@@ -44,7 +44,7 @@ pub(crate) struct G {
     /// Links in the registry's shard list (prev, next), under the shard's lock.
     pub(crate) reg: UnsafeCell<(*const G, *const G)>,
     /// Leak-check scope, inherited from the spawner (0: none).
-    pub(crate) scope: u64,
+    pub(crate) scope: AtomicU64,
     /// When it last parked (sysmon's coarse clock), for dumps.
     pub(crate) parked_at: AtomicU64,
     /// The saved context while the G is not running. Owner: the M about to resume it.
@@ -82,7 +82,7 @@ impl G {
             park: ParkState::new(),
             status: AtomicU8::new(G_RUNNABLE),
             spawned_at,
-            scope,
+            scope: AtomicU64::new(scope),
             reg: UnsafeCell::new((std::ptr::null(), std::ptr::null())),
             parked_at: AtomicU64::new(0),
             ctx: UnsafeCell::new(None),

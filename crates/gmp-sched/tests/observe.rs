@@ -191,3 +191,53 @@ fn metrics_count_spawns_switches_and_parks() {
     assert!(after.parks_total >= before.parks_total + 50);
     assert_eq!(after.local_queues.len(), after.gomaxprocs);
 }
+
+/// Go exits when main returns, whatever other goroutines are doing: no false deadlock.
+#[test]
+fn run_returning_with_goroutines_parked_forever_is_not_a_deadlock() {
+    if child_mode().as_deref() == Some("leftover") {
+        for _ in 0..20 {
+            let gate = Arc::new(Gate::default());
+            // SAFETY: main keeps no thread-bound state across a blocking call.
+            let v = unsafe {
+                run(move || {
+                    let g = gate.clone();
+                    drop(spawn(move || g.wait())); // parked forever, no timer
+                    3
+                })
+            };
+            assert_eq!(v, 3);
+        }
+        return;
+    }
+    let out = run_child(
+        "run_returning_with_goroutines_parked_forever_is_not_a_deadlock",
+        "leftover",
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn leak_check_works_from_inside_a_goroutine() {
+    // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    let h = unsafe {
+        spawn(|| {
+            let gate = Arc::new(Gate::default());
+            let g = gate.clone();
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_leaks(Duration::from_millis(50), || {
+                    // SAFETY: as above.
+                    unsafe { spawn(move || g.wait()) }
+                })
+            }));
+            gate.open();
+            caught.is_err()
+        })
+    };
+    assert!(h.join().unwrap(), "a leak from a goroutine went unnoticed");
+}
