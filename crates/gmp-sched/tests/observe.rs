@@ -230,10 +230,7 @@ fn leak_check_works_from_inside_a_goroutine() {
             let gate = Arc::new(Gate::default());
             let g = gate.clone();
             let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                check_leaks(Duration::from_millis(50), || {
-                    // SAFETY: as above.
-                    unsafe { spawn(move || g.wait()) }
-                })
+                check_leaks(Duration::from_millis(50), || spawn(move || g.wait()))
             }));
             gate.open();
             caught.is_err()
