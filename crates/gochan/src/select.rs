@@ -171,16 +171,17 @@ impl<'a, T> RecvCase<'a, T> {
         self.result.into_inner()
     }
 
-    /// The channel state.
-    ///
-    /// # Safety
-    /// The caller holds the channel's lock and no other reference to its state.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn state(&self) -> &mut crate::chan::State<T> {
-        let h = self.chan.expect("nil channels are never locked");
-        // SAFETY: the caller's obligations are `state_locked`'s.
-        unsafe { h.state_locked() }
-    }
+}
+
+/// The state of a case's channel.
+///
+/// # Safety
+/// The caller holds the channel's lock and no other reference to its state.
+#[allow(clippy::mut_from_ref)]
+unsafe fn state<T>(chan: Option<&Hchan<T>>) -> &mut crate::chan::State<T> {
+    let h = chan.expect("nil channels are never locked");
+    // SAFETY: the caller's obligations are `state_locked`'s.
+    unsafe { h.state_locked() }
 }
 
 impl<T> CaseOps for RecvCase<'_, T> {
@@ -191,18 +192,14 @@ impl<T> CaseOps for RecvCase<'_, T> {
         Dir::Recv
     }
     fn lock(&self) {
-        if let Some(h) = self.chan {
-            h.lock_raw();
-        }
+        self.chan.map(Hchan::lock_raw);
     }
     fn unlock(&self) {
-        if let Some(h) = self.chan {
-            h.unlock_raw();
-        }
+        self.chan.map(Hchan::unlock_raw);
     }
     unsafe fn poll(&self) -> Option<Option<Wakeup>> {
         // SAFETY: the caller holds the lock and no other state reference (`poll`'s contract).
-        let state = unsafe { self.state() };
+        let state = unsafe { state(self.chan) };
         match state.try_recv() {
             RecvPoll::Value(v, wakeup) => {
                 self.result.set(Some(Some(v)));
@@ -218,12 +215,12 @@ impl<T> CaseOps for RecvCase<'_, T> {
     unsafe fn enqueue(&self, parker: &Parker, case: usize) {
         // SAFETY: the lock is held and the node and parker stay in place until unlinked
         // (this method's contract).
-        unsafe { self.state().recvq.push(&self.node, parker, case) };
+        unsafe { state(self.chan).recvq.push(&self.node, parker, case) };
     }
     unsafe fn dequeue(&self) {
         // SAFETY: the caller holds the lock and no other state reference (`dequeue`'s
         // contract).
-        unsafe { self.state() }.recvq.remove(&self.node);
+        unsafe { state(self.chan) }.recvq.remove(&self.node);
     }
     fn complete(&self, success: bool) {
         let v = if success {
@@ -269,16 +266,6 @@ impl<'a, T> SendCase<'a, T> {
         self.result.into_inner()
     }
 
-    /// The channel state.
-    ///
-    /// # Safety
-    /// As for `RecvCase::state`.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn state(&self) -> &mut crate::chan::State<T> {
-        let h = self.chan.expect("nil channels are never locked");
-        // SAFETY: the caller's obligations are `state_locked`'s.
-        unsafe { h.state_locked() }
-    }
 }
 
 impl<T> CaseOps for SendCase<'_, T> {
@@ -289,20 +276,16 @@ impl<T> CaseOps for SendCase<'_, T> {
         Dir::Send
     }
     fn lock(&self) {
-        if let Some(h) = self.chan {
-            h.lock_raw();
-        }
+        self.chan.map(Hchan::lock_raw);
     }
     fn unlock(&self) {
-        if let Some(h) = self.chan {
-            h.unlock_raw();
-        }
+        self.chan.map(Hchan::unlock_raw);
     }
     unsafe fn poll(&self) -> Option<Option<Wakeup>> {
         // SAFETY: pass 1 runs before the node is linked anywhere: only we reach it.
         let v = unsafe { self.node.take_value() }.expect("an unsent case holds its value");
         // SAFETY: the caller holds the lock and no other state reference (`poll`'s contract).
-        let state = unsafe { self.state() };
+        let state = unsafe { state(self.chan) };
         match state.try_send(v) {
             Ok(wakeup) => {
                 self.result.set(Some(Ok(())));
@@ -322,13 +305,13 @@ impl<T> CaseOps for SendCase<'_, T> {
     unsafe fn enqueue(&self, parker: &Parker, case: usize) {
         // SAFETY: the lock is held and the node and parker stay in place until unlinked
         // (this method's contract).
-        unsafe { self.state().sendq.push(&self.node, parker, case) };
+        unsafe { state(self.chan).sendq.push(&self.node, parker, case) };
     }
     unsafe fn dequeue(&self) {
         // The value stays in the node and is dropped with the case.
         // SAFETY: the caller holds the lock and no other state reference (`dequeue`'s
         // contract).
-        unsafe { self.state() }.sendq.remove(&self.node);
+        unsafe { state(self.chan) }.sendq.remove(&self.node);
     }
     fn complete(&self, success: bool) {
         let r = if success {
