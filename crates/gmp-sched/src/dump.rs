@@ -56,7 +56,7 @@ impl Registry {
     /// Registers a new G (it is in no queue yet).
     pub(crate) fn add(&self, g: &Arc<G>) {
         let raw = Arc::into_raw(g.clone());
-        let mut list = self.shard(g.id).lock().unwrap();
+        let mut list = self.shard(g.id()).lock().unwrap();
         // SAFETY: the links of registered Gs are only touched under this shard's lock, and
         // `raw` and `list.head` are registered (alive) Gs.
         unsafe {
@@ -72,7 +72,7 @@ impl Registry {
     pub(crate) fn remove(&self, g: &G) {
         let raw: *const G = g;
         {
-            let mut list = self.shard(g.id).lock().unwrap();
+            let mut list = self.shard(g.id()).lock().unwrap();
             // SAFETY: as in `add`; `g` is registered, so its neighbours are too.
             unsafe {
                 let (prev, next) = *(*raw).reg.get();
@@ -105,7 +105,7 @@ impl Registry {
                 }
             }
         }
-        all.sort_by_key(|g| g.id);
+        all.sort_by_key(|g| g.id());
         all
     }
 }
@@ -169,10 +169,10 @@ fn info(g: &G, now: u64) -> Option<GoroutineInfo> {
     let waiting_for = matches!(state, GoroutineState::Waiting(_))
         .then(|| Duration::from_nanos(now.saturating_sub(g.parked_at.load(Ordering::Relaxed))));
     Some(GoroutineInfo {
-        id: g.id,
+        id: g.id(),
         state,
         waiting_for,
-        spawned_at: g.spawned_at,
+        spawned_at: g.spawned_at(),
     })
 }
 

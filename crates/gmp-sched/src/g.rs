@@ -13,7 +13,7 @@ use context::Context;
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// G status, for dumps and for `Drop` (a G dropped while not dead leaks its stack).
@@ -37,10 +37,11 @@ pub(crate) const ACT_EXIT: usize = 3;
 pub(crate) const ACT_REQUEUE: usize = 4;
 
 pub(crate) struct G {
-    pub(crate) id: u64,
+    /// Set anew each time the G is (re)used for a goroutine (Go reuses Gs too).
+    id: AtomicU64,
     pub(crate) park: ParkState,
     pub(crate) status: AtomicU8,
-    pub(crate) spawned_at: &'static Location<'static>,
+    spawned_at: AtomicPtr<Location<'static>>,
     /// Links in the registry's shard list (prev, next), under the shard's lock.
     pub(crate) reg: UnsafeCell<(*const G, *const G)>,
     /// Leak-check scope, inherited from the spawner (0: none).
@@ -71,24 +72,20 @@ unsafe impl Send for G {}
 unsafe impl Sync for G {}
 
 impl G {
-    pub(crate) fn new(
-        id: u64,
-        entry: Arc<dyn Entry>,
-        spawned_at: &'static Location<'static>,
-        scope: u64,
-    ) -> G {
+    /// An unused G; [`G::reuse`] gives it a goroutine to run.
+    pub(crate) fn new() -> G {
         G {
-            id,
+            id: AtomicU64::new(0),
             park: ParkState::new(),
-            status: AtomicU8::new(G_RUNNABLE),
-            spawned_at,
-            scope: AtomicU64::new(scope),
+            status: AtomicU8::new(G_DEAD),
+            spawned_at: AtomicPtr::new(Location::caller() as *const _ as *mut _),
+            scope: AtomicU64::new(0),
             reg: UnsafeCell::new((std::ptr::null(), std::ptr::null())),
             parked_at: AtomicU64::new(0),
             ctx: UnsafeCell::new(None),
             sched_ctx: UnsafeCell::new(None),
             stack: UnsafeCell::new(None),
-            entry: UnsafeCell::new(Some(entry)),
+            entry: UnsafeCell::new(None),
             release: UnsafeCell::new(None),
             reason: UnsafeCell::new(WaitReason::Other("")),
             locked: UnsafeCell::new((None, 0)),
@@ -96,22 +93,73 @@ impl G {
         }
     }
 
+    /// Makes this (new or dead, recycled) G the goroutine `id`, to run `entry`.
+    ///
+    /// # Safety
+    /// The caller owns the G: it is new, or dead and referenced by the caller alone.
+    pub(crate) unsafe fn reuse(
+        &self,
+        id: u64,
+        entry: Arc<dyn Entry>,
+        spawned_at: &'static Location<'static>,
+        scope: u64,
+    ) {
+        self.id.store(id, Ordering::Relaxed);
+        self.spawned_at
+            .store(spawned_at as *const _ as *mut _, Ordering::Relaxed);
+        self.scope.store(scope, Ordering::Relaxed);
+        self.status.store(G_RUNNABLE, Ordering::Relaxed);
+        self.park.reset();
+        self.parked_at.store(0, Ordering::Relaxed);
+        // SAFETY: the caller owns the G's fields.
+        unsafe {
+            *self.reg.get() = (std::ptr::null(), std::ptr::null());
+            *self.entry.get() = Some(entry);
+            *self.locked.get() = (None, 0);
+        }
+    }
+
+    /// The goroutine's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    /// Where the goroutine was spawned.
+    pub(crate) fn spawned_at(&self) -> &'static Location<'static> {
+        // SAFETY: always set from a `&'static Location`.
+        unsafe { &*self.spawned_at.load(Ordering::Relaxed) }
+    }
+
+    /// True when the G still has its stack (a recycled one).
+    ///
+    /// # Safety
+    /// The caller owns the G.
+    pub(crate) unsafe fn has_stack(&self) -> bool {
+        // SAFETY: the caller owns the G's fields.
+        unsafe { (*self.stack.get()).is_some() }
+    }
+
     /// Gives the G its stack and the context that starts it in `g_entry`.
     ///
     /// # Safety
     /// - The caller owns the G (it is in no queue and not running).
-    pub(crate) unsafe fn prepare(&self, stack: Stack) {
+    pub(crate) unsafe fn prepare(&self, stack: Option<Stack>) {
         // SAFETY: `s` describes `stack`, which the G keeps until it is dead, so the context
         // never outlives its stack; the caller owns the G's fields. `g_entry` switches
         // straight back on its first run (below), touching nothing but its own stack.
         unsafe {
+            if let Some(stack) = stack {
+                *self.stack.get() = Some(stack);
+            }
+            let stack = (*self.stack.get())
+                .as_ref()
+                .expect("prepared a G without a stack");
             let s = context::stack::Stack::new(stack.top() as *mut _, stack.bottom() as *mut _);
             // Start it once: `g_entry` jumps right back, so the G's saved context is an
             // ordinary suspended one. A direct switch (`resume_ontop`) into a context that
             // never ran would land in Boost's trampoline with its Transfer lost.
             let t = Context::new(&s, g_entry).resume(0);
             *self.ctx.get() = Some(t.context);
-            *self.stack.get() = Some(stack);
         }
     }
 
@@ -217,11 +265,11 @@ impl std::fmt::Debug for G {
             G_WAITING => "waiting",
             _ => "dead",
         };
-        write!(f, "goroutine {} [{status}", self.id)?;
+        write!(f, "goroutine {} [{status}", self.id())?;
         if status == "waiting" {
             write!(f, ": {}", self.reason())?;
         }
-        write!(f, "] spawned at {}", self.spawned_at)
+        write!(f, "] spawned at {}", self.spawned_at())
     }
 }
 
@@ -389,9 +437,13 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
         // `spawn`'s entry catches the user function's panic; this second net only keeps an
         // unwind from crossing the context switch if the entry itself panics.
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| entry.run())).is_err() {
-            crate::fatal(format_args!("goroutine {} unwound past its entry", g.id));
+            crate::fatal(format_args!("goroutine {} unwound past its entry", g.id()));
         }
     }
+    // Goroutine-local values die with the goroutine, on its own stack (their destructors
+    // may block like any goroutine code).
+    // SAFETY: the running G owns its fields.
+    drop(unsafe { std::mem::take(&mut *g.locals.get()) });
     // SAFETY: we are the running G on its own stack; after ACT_EXIT nobody resumes us.
     unsafe { switch_out(g, ACT_EXIT, None) };
     unreachable!("a dead goroutine was resumed");

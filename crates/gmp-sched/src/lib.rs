@@ -189,7 +189,7 @@ pub fn in_goroutine() -> bool {
 pub fn goroutine_id() -> Option<u64> {
     let g = g::current_ptr();
     // SAFETY: a non-null current G is running on this thread, hence alive.
-    (!g.is_null()).then(|| unsafe { (*g).id })
+    (!g.is_null()).then(|| unsafe { (*g).id() })
 }
 
 /// The index of the P the calling goroutine runs on (`0..gomaxprocs()`), or `None` on a

@@ -274,10 +274,11 @@ mod imp {
         /// Successful steals by this P's Ms (for `metrics`; owner writes).
         pub(crate) steals: AtomicU64,
         stacks: UnsafeCell<Vec<Stack>>,
+        gfree: UnsafeCell<Vec<Arc<G>>>,
         rng: Cell<u64>,
     }
 
-    // SAFETY: `runq`, `stacks` and `rng` are touched only by the M that holds the P
+    // SAFETY: `runq`, `stacks`, `gfree` and `rng` are touched only by the M that holds the P
     // (see the top of this file); everything else is Sync.
     unsafe impl Sync for P {}
     // SAFETY: as above; the Worker moves with the P between Ms, which Worker allows (Send).
@@ -298,6 +299,7 @@ mod imp {
                 parks: AtomicU64::new(0),
                 steals: AtomicU64::new(0),
                 stacks: UnsafeCell::new(Vec::new()),
+                gfree: UnsafeCell::new(Vec::new()),
                 rng: Cell::new(
                     0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
                 ),
@@ -324,6 +326,16 @@ mod imp {
             // SAFETY: only the holder touches it (the caller's promise), and no two of these
             // borrows are live at once (each use is a single call).
             unsafe { &mut *self.stacks.get() }
+        }
+
+        /// The list of dead Gs kept for reuse.
+        ///
+        /// # Safety
+        /// As for [`P::runq`].
+        #[allow(clippy::mut_from_ref)]
+        pub(crate) unsafe fn gfree(&self) -> &mut Vec<Arc<G>> {
+            // SAFETY: only the holder touches it (the caller's promise), one borrow at a time.
+            unsafe { &mut *self.gfree.get() }
         }
 
         /// Advances and returns the schedule tick (holder only).

@@ -55,6 +55,8 @@ pub(crate) struct Sched {
     /// OS threads of Ms alive now.
     pub(crate) nthreads: AtomicUsize,
     pub(crate) stacks: StackPool,
+    /// Dead Gs beyond the per-P lists, for reuse.
+    gfree: Mutex<Vec<Arc<G>>>,
     /// Every live G.
     pub(crate) allgs: Registry,
     /// Ms parked in `stop_locked_m`, waiting for their wired goroutine.
@@ -129,6 +131,7 @@ impl Sched {
             mcount: AtomicUsize::new(0),
             nthreads: AtomicUsize::new(0),
             stacks: StackPool::new(cfg.stack_size),
+            gfree: Mutex::new(Vec::new()),
             allgs: Registry::new(),
             nlockedidle: AtomicUsize::new(0),
             sleeper: Mutex::new(None),
@@ -487,14 +490,57 @@ pub(crate) fn ready(g: Arc<G>) {
 /// Puts a spawned G where it will run: like `ready`.
 pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
     let s = get();
-    // SAFETY: `with_p` gives us the P, and with it its stack cache, exclusively.
-    let stack = with_p(|p| s.stacks.get(p.map(|p| unsafe { p.stacks() })))?;
     // SAFETY: the new G is ours alone: it is in no queue yet.
+    let stack = match unsafe { g.has_stack() } {
+        true => None,
+        // SAFETY: `with_p` gives us the P, and with it its stack cache, exclusively.
+        false => Some(with_p(|p| s.stacks.get(p.map(|p| unsafe { p.stacks() })))?),
+    };
+    // SAFETY: as above.
     unsafe { g.prepare(stack) };
     s.ngoroutine.fetch_add(1, Ordering::Relaxed);
     s.allgs.add(&g);
     ready(g);
     Ok(())
+}
+
+/// Dead Gs kept per P for reuse before half spill to the global list.
+const GFREE_MAX: usize = 64;
+
+/// Keeps a dead G, referenced by nobody else, for the next spawn (Go: gfput).
+fn gfree_put(p: Option<&P>, g: Arc<G>) {
+    let s = get();
+    match p {
+        Some(p) => {
+            // SAFETY: we hold `p`, so its free list is ours.
+            let list = unsafe { p.gfree() };
+            list.push(g);
+            if list.len() > GFREE_MAX {
+                let at = list.len() / 2;
+                s.gfree.lock().unwrap().extend(list.drain(at..));
+            }
+        }
+        None => s.gfree.lock().unwrap().push(g),
+    }
+}
+
+/// A dead G to reuse, if one is free (Go: gfget); else a new one.
+pub(crate) fn gfree_get() -> Arc<G> {
+    let s = get();
+    let local = with_p(|p| {
+        let p = p?;
+        // SAFETY: `with_p` gives us the P, and with it its free list, exclusively.
+        let list = unsafe { p.gfree() };
+        if list.is_empty() {
+            let mut global = s.gfree.lock().unwrap();
+            let at = global.len().saturating_sub(GFREE_MAX / 2);
+            list.extend(global.drain(at..));
+        }
+        list.pop()
+    });
+    local
+        .or_else(|| s.gfree.lock().unwrap().pop())
+        .unwrap_or_else(|| Arc::new(G::new()))
 }
 
 /// The goroutine `id` has returned (or panicked): it leaves the count and the registry
@@ -582,7 +628,7 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
         let from = from.take().expect("finished a direct switch twice");
         // SAFETY: this M owns `to` now.
         let (guard, size) = unsafe { to.stack_info() };
-        overflow::enter(guard, to.id, size);
+        overflow::enter(guard, to.id(), size);
         from.status.store(G_WAITING, Ordering::Relaxed);
         P::bump(&p.parks);
         release();
@@ -649,7 +695,7 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
         g.status.store(G_RUNNING, Ordering::Relaxed);
         // SAFETY: we own `g`: it came out of a run queue, `runnext` or a hand-off.
         let (guard, size) = unsafe { g.stack_info() };
-        overflow::enter(guard, g.id, size);
+        overflow::enter(guard, g.id(), size);
         let (id, gen) = cur();
         let p = &s.ps[id];
         p.next_tick();
@@ -685,8 +731,11 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
             }
             ACT_EXIT => {
                 g.status.store(G_DEAD, Ordering::Relaxed);
+                if Arc::strong_count(&g) == 1 {
+                    // Nobody else can reach it: recycle it, stack and all (Go: gfput).
+                    gfree_put(p, g);
                 // SAFETY: the G has exited; we own it.
-                if let Some(stack) = unsafe { g.take_stack() } {
+                } else if let Some(stack) = unsafe { g.take_stack() } {
                     // SAFETY: we hold `p` (if any), so its stack cache is ours.
                     s.stacks.put(stack, p.map(|p| unsafe { p.stacks() }));
                 }

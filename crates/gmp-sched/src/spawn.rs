@@ -6,7 +6,7 @@
 //! the goroutine's id and where it was spawned, when its handle is dropped (or when it
 //! ends, if the handle was already gone), so it cannot vanish silently.
 
-use crate::g::{Entry, G};
+use crate::g::Entry;
 use crate::waiter::{park, WaitReason, Waiter};
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -234,12 +234,9 @@ where
         },
         f: UnsafeCell::new(Some(f)),
     });
-    let g = Arc::new(G::new(
-        id,
-        task.clone(),
-        spawned_at,
-        crate::dump::current_scope(),
-    ));
+    let g = crate::sched::gfree_get();
+    // SAFETY: a G from `gfree_get` is new or dead and referenced by us alone.
+    unsafe { g.reuse(id, task.clone(), spawned_at, crate::dump::current_scope()) };
     if let Err(e) = crate::sched::spawn_g(g) {
         panic!("goro: cannot allocate a goroutine stack: {e}");
     }

@@ -113,6 +113,11 @@ impl ParkState {
         ParkState(AtomicU8::new(RUNNING))
     }
 
+    /// A recycled G starts afresh: running, nothing pending.
+    pub fn reset(&self) {
+        self.0.store(RUNNING, Ordering::Relaxed);
+    }
+
     /// Park fast path, run by the G before it switches: consumes a pending unpark.
     /// True means "do not park, an unpark already came".
     pub fn take_notified(&self) -> bool {
@@ -281,7 +286,7 @@ mod imp {
     impl std::fmt::Debug for Waiter {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             match &self.0 {
-                Kind::G(g) => write!(f, "Waiter(goroutine {})", g.id),
+                Kind::G(g) => write!(f, "Waiter(goroutine {})", g.id()),
                 Kind::Thread(t) => write!(f, "Waiter(thread {:?})", t.id()),
             }
         }
