@@ -1,0 +1,346 @@
+//! goro's versions of every workload: goroutines (`gmp_sched`), channels and `select!`
+//! (`gochan`), `Mutex` and `WaitGroup` (`gosync`). The driver of each workload is itself a
+//! goroutine, as Go's `main` is; `chan-threads` alone runs goro's channel between OS threads.
+
+use gmp_sched::JoinHandle;
+use gochan::{select, Chan};
+use goro_bench::locks::{self, Join, Lock, Spawn};
+use goro_bench::threaded::{self, Channel};
+use goro_bench::{
+    ms, ns_per, report, report_fairness, rss_kib, skynet_sum, spec, timed, unsupported, Args,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PEER: &str = "goro";
+
+fn main() {
+    let args = Args::from_env();
+    goro_bench::exit_on_panic();
+    if let Err(e) = gmp_sched::Builder::new().gomaxprocs(args.procs()).init() {
+        eprintln!("cannot start goro's runtime: {e}");
+        std::process::exit(1);
+    }
+    if args.workload == "chan-threads" {
+        // The one workload that runs on OS threads: goro's channel against crossbeam's.
+        threaded::chan_threads::<GoroOnThreads>(&args, PEER);
+        return;
+    }
+    let a = args.clone();
+    // SAFETY: the driver keeps no thread-bound state across blocking calls: every workload
+    // below holds only channels, Arcs and goro's own primitives, none of them thread-bound.
+    let driver = unsafe { gmp_sched::spawn(move || dispatch(&a)) };
+    if driver.join().is_err() {
+        std::process::exit(101);
+    }
+}
+
+fn dispatch(a: &Args) {
+    match a.workload.as_str() {
+        "spawn" => spawn(a),
+        "yield" => yield_(a),
+        "parked" => parked(a),
+        "pingpong" => pingpong(a),
+        "prodcons" => prodcons(a),
+        "select" => select_fed(a),
+        "skynet" => skynet_run(a),
+        "fairness" => fairness(a),
+        "mutex" => locks::mutex::<GoroMutex, Goroutines>(a, PEER),
+        "uncontended" => locks::uncontended::<GoroMutex>(a, PEER),
+        "mutex-tail" => locks::tail::<GoroMutex, Goroutines>(a, PEER),
+        "waitgroup" => waitgroup(a),
+        _ => unsupported(a, PEER),
+    }
+}
+
+/// Spawns `f` as a goroutine.
+///
+/// # Safety
+/// As [`gmp_sched::spawn`]: `f` keeps no thread-bound state across a blocking call.
+unsafe fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    // SAFETY: passed on to our caller.
+    unsafe { gmp_sched::spawn(f) }
+}
+
+struct GoroMutex(gosync::Mutex<u64>);
+
+impl Lock for GoroMutex {
+    fn new() -> Self {
+        GoroMutex(gosync::Mutex::new(0))
+    }
+    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.0.lock())
+    }
+}
+
+struct Goroutines;
+
+impl Spawn for Goroutines {
+    unsafe fn spawn(f: impl FnOnce() + Send + 'static) -> Join {
+        // SAFETY: `Spawn::spawn`'s contract is `gmp_sched::spawn`'s.
+        let h = unsafe { go(f) };
+        Box::new(move || h.join().unwrap())
+    }
+}
+
+/// goro's channel used from plain OS threads.
+struct GoroOnThreads;
+
+impl Channel for GoroOnThreads {
+    type Tx = Chan<u64>;
+    type Rx = Chan<u64>;
+    fn bounded(cap: usize) -> (Chan<u64>, Chan<u64>) {
+        let c = Chan::new(cap);
+        (c.clone(), c)
+    }
+    fn send(tx: &Chan<u64>, v: u64) -> bool {
+        tx.send(v).is_ok()
+    }
+    fn recv(rx: &Chan<u64>) -> Option<u64> {
+        rx.recv()
+    }
+    fn close(tx: Chan<u64>) {
+        tx.close();
+    }
+}
+
+fn spawn(args: &Args) {
+    let n = args.usize("n", spec::SPAWN_N);
+    let (d, sum) = timed(|| {
+        // SAFETY: the goroutines only return their argument.
+        let handles: Vec<_> = (0..n).map(|i| unsafe { go(move || i) }).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum::<usize>()
+    });
+    assert_eq!(sum, n * (n - 1) / 2);
+    report(args, PEER, "ns_per_spawn", ns_per(d, n), &[("ms", ms(d))]);
+}
+
+fn yield_(args: &Args) {
+    let n = args.usize("n", spec::YIELD_N);
+    let (d, ()) = timed(|| {
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                // SAFETY: the goroutine holds nothing but a count.
+                unsafe {
+                    go(move || {
+                        for _ in 0..n {
+                            gmp_sched::yield_now();
+                        }
+                    })
+                }
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+    });
+    report(args, PEER, "ns_per_yield", ns_per(d, 2 * n), &[]);
+}
+
+fn parked(args: &Args) {
+    let n = args.usize("n", spec::PARKED_N);
+    let before = rss_kib().unwrap_or(0);
+    let ready = Arc::new(AtomicUsize::new(0));
+    let mut chans = Vec::with_capacity(n);
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        let c = Chan::<()>::new(0);
+        let (c2, ready) = (c.clone(), ready.clone());
+        chans.push(c);
+        // SAFETY: the goroutine holds a channel and an Arc, nothing thread-bound.
+        handles.push(unsafe {
+            go(move || {
+                ready.fetch_add(1, Ordering::Relaxed);
+                c2.recv().unwrap();
+            })
+        });
+    }
+    while ready.load(Ordering::Relaxed) < n {
+        gmp_sched::sleep(Duration::from_millis(1));
+    }
+    gmp_sched::sleep(Duration::from_millis(50));
+    let during = rss_kib().unwrap_or(0);
+    for c in &chans {
+        c.send(()).unwrap();
+    }
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    let per = during.saturating_sub(before) as f64 * 1024.0 / n as f64;
+    report(args, PEER, "bytes_per_g", per, &[]);
+}
+
+fn pingpong(args: &Args) {
+    let n = args.usize("n", spec::PINGPONG_N);
+    let (ping, pong) = (Chan::<u64>::new(0), Chan::<u64>::new(0));
+    let (ping2, pong2) = (ping.clone(), pong.clone());
+    // SAFETY: the echo goroutine holds two channels, nothing thread-bound.
+    let echo = unsafe {
+        go(move || {
+            for v in &ping2 {
+                pong2.send(v).unwrap();
+            }
+        })
+    };
+    let (d, ()) = timed(|| {
+        for i in 0..n as u64 {
+            ping.send(i).unwrap();
+            assert_eq!(pong.recv(), Some(i));
+        }
+    });
+    ping.close();
+    echo.join().unwrap();
+    report(args, PEER, "ns_per_op", ns_per(d, n), &[]);
+}
+
+fn prodcons(args: &Args) {
+    let n = args.usize("n", spec::PRODCONS_N);
+    let cap = args.usize("cap", 0);
+    let sides = spec::PRODCONS_SIDES;
+    let per = n / sides;
+    let c = Chan::<u64>::new(cap);
+    let (d, sum) = timed(|| {
+        let consumers: Vec<_> = (0..sides)
+            .map(|_| {
+                let c = c.clone();
+                // SAFETY: the consumer holds a channel, nothing thread-bound.
+                unsafe { go(move || c.iter().sum::<u64>()) }
+            })
+            .collect();
+        let producers: Vec<_> = (0..sides)
+            .map(|_| {
+                let c = c.clone();
+                // SAFETY: the producer holds a channel, nothing thread-bound.
+                unsafe {
+                    go(move || {
+                        for i in 0..per as u64 {
+                            c.send(i).unwrap();
+                        }
+                    })
+                }
+            })
+            .collect();
+        producers.into_iter().for_each(|p| p.join().unwrap());
+        c.close();
+        consumers
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum::<u64>()
+    });
+    let per64 = per as u64;
+    assert_eq!(sum, sides as u64 * per64 * per64.saturating_sub(1) / 2);
+    report(args, PEER, "ns_per_msg", ns_per(d, per * sides), &[]);
+}
+
+fn select_fed(args: &Args) {
+    let n = args.usize("n", spec::SELECT_N);
+    let cap = args.usize("cap", 100);
+    let per = n / spec::SELECT_CASES;
+    let (d, got) = timed(|| {
+        let mut cs: Vec<Chan<u64>> = Vec::new();
+        for _ in 0..spec::SELECT_CASES {
+            let c = Chan::new(cap);
+            let feed = c.clone();
+            cs.push(c);
+            // SAFETY: the feeder holds a channel, nothing thread-bound.
+            unsafe {
+                go(move || {
+                    for i in 0..per as u64 {
+                        feed.send(i).unwrap();
+                    }
+                    feed.close();
+                })
+            };
+        }
+        let [mut c0, mut c1, mut c2, mut c3]: [Chan<u64>; 4] =
+            cs.try_into().expect("four channels");
+        let (mut got, mut open) = (0usize, 4);
+        while open > 0 {
+            // A closed channel becomes nil, which never fires again (Go: `c0 = nil`).
+            let ok = select! {
+                recv(c0) -> v => v.is_some() || { c0 = Chan::nil(); false },
+                recv(c1) -> v => v.is_some() || { c1 = Chan::nil(); false },
+                recv(c2) -> v => v.is_some() || { c2 = Chan::nil(); false },
+                recv(c3) -> v => v.is_some() || { c3 = Chan::nil(); false },
+            };
+            if ok {
+                got += 1;
+            } else {
+                open -= 1;
+            }
+        }
+        got
+    });
+    assert_eq!(got, per * spec::SELECT_CASES);
+    report(args, PEER, "ns_per_select", ns_per(d, got), &[]);
+}
+
+/// Classic skynet: every node makes a channel, spawns its ten children, each of which sends
+/// its sum back on it.
+fn skynet(out: Chan<u64>, num: u64, size: u64, div: u64) {
+    if size == 1 {
+        out.send(num).unwrap();
+        return;
+    }
+    let c = Chan::new(0);
+    for i in 0..div {
+        let c = c.clone();
+        // SAFETY: a skynet node holds channels, nothing thread-bound.
+        unsafe { go(move || skynet(c, num + i * (size / div), size / div, div)) };
+    }
+    let sum: u64 = (0..div).map(|_| c.recv().unwrap()).sum();
+    out.send(sum).unwrap();
+}
+
+fn skynet_run(args: &Args) {
+    let size = args.usize("size", spec::SKYNET_SIZE) as u64;
+    let (d, sum) = timed(|| {
+        let c = Chan::new(0);
+        let root = c.clone();
+        // SAFETY: a skynet node holds channels, nothing thread-bound.
+        unsafe { go(move || skynet(root, 0, size, 10)) };
+        c.recv().unwrap()
+    });
+    assert_eq!(sum, skynet_sum(size));
+    report(args, PEER, "ms", ms(d), &[]);
+}
+
+fn fairness(args: &Args) {
+    let n = args.usize("n", spec::FAIRNESS_N);
+    let cs: Vec<Chan<u64>> = (0..spec::SELECT_CASES).map(|_| Chan::new(1)).collect();
+    for c in &cs {
+        c.send(0).unwrap();
+    }
+    let mut counts = [0u64; 4];
+    for _ in 0..n {
+        let i = select! {
+            recv(cs[0]) => 0,
+            recv(cs[1]) => 1,
+            recv(cs[2]) => 2,
+            recv(cs[3]) => 3,
+        };
+        counts[i] += 1;
+        cs[i].send(0).unwrap();
+    }
+    report_fairness(args, PEER, &counts);
+}
+
+fn waitgroup(args: &Args) {
+    let n = args.usize("n", spec::WAITGROUP_N);
+    let spawn = args.usize("spawn", 0) != 0;
+    let wg = Arc::new(gosync::WaitGroup::new());
+    let (d, ()) = timed(|| {
+        for _ in 0..n {
+            wg.add(1);
+            if spawn {
+                let wg = wg.clone();
+                // SAFETY: the goroutine holds an Arc of the WaitGroup, nothing thread-bound.
+                unsafe { go(move || wg.done()) };
+            } else {
+                wg.done();
+            }
+            wg.wait();
+        }
+    });
+    report(args, PEER, "ns_per_cycle", ns_per(d, n), &[]);
+}

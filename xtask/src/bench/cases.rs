@@ -1,0 +1,445 @@
+//! The benchmark matrix: which workload runs with which parameters against which peers, and the
+//! goals the issues set for goro. The workloads themselves are described in
+//! `bench/src/spec.rs` (Rust peers) and `bench/go/main.go` (Go).
+
+/// A group of cases, one per issue; each gets a table and a chart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Group {
+    /// Issue 2: the scheduler.
+    Sched,
+    /// Issue 3: channels and select.
+    Chan,
+    /// Issue 4: sync.
+    Sync,
+}
+
+impl Group {
+    pub(crate) const ALL: [Group; 3] = [Group::Sched, Group::Chan, Group::Sync];
+
+    /// Short name, used in file names (`docs/bench-sched.svg`).
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Group::Sched => "sched",
+            Group::Chan => "chan",
+            Group::Sync => "sync",
+        }
+    }
+
+    /// Section title.
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Group::Sched => "Scheduler (issue 2): spawn, yield, parked goroutines",
+            Group::Chan => "Channels and select (issue 3)",
+            Group::Sync => "Sync (issue 4): Mutex, WaitGroup",
+        }
+    }
+}
+
+/// One row of the matrix: a workload with fixed parameters, run by every peer listed.
+#[derive(Clone, Debug)]
+pub(crate) struct Case {
+    pub(crate) group: Group,
+    /// Workload name, the binaries' first argument.
+    pub(crate) workload: &'static str,
+    /// Parameters passed as `key=value` (also `procs`); `n` and `size` shrink under `--quick`.
+    pub(crate) params: Vec<(&'static str, usize)>,
+    /// The P count: `GOMAXPROCS` for goro and Go, workers for tokio and may, CPUs for threads.
+    pub(crate) procs: usize,
+    /// The peers, goro first.
+    pub(crate) peers: Vec<&'static str>,
+    /// Per-peer parameter overrides (a peer that cannot run the full size).
+    pub(crate) overrides: Vec<(&'static str, &'static str, usize)>,
+    /// Unit of the `value` metric, for display.
+    pub(crate) unit: &'static str,
+    /// Extra metrics (printed by the binaries) shown as rows of their own: (key, unit).
+    pub(crate) extras: Vec<(&'static str, &'static str)>,
+}
+
+impl Case {
+    /// `workload k=v ..` without `n`/`size`: identifies the case in tables.
+    pub(crate) fn label(&self) -> String {
+        let mut s = self.workload.to_string();
+        for (k, v) in &self.params {
+            if !matches!(*k, "n" | "size") {
+                s.push_str(&format!(" {k}={v}"));
+            }
+        }
+        if self.shows_procs() {
+            s.push_str(&format!(" procs={}", self.procs));
+        }
+        s
+    }
+
+    fn shows_procs(&self) -> bool {
+        matches!(self.workload, "pingpong" | "yield")
+    }
+
+    /// The parameters `peer` runs with, scaled for `--quick`.
+    pub(crate) fn params_for(&self, peer: &str, quick: bool) -> Vec<(&'static str, usize)> {
+        let mut params = self.params.clone();
+        for (p, k, v) in &self.overrides {
+            if *p == peer {
+                match params.iter_mut().find(|(pk, _)| pk == k) {
+                    Some(slot) => slot.1 = *v,
+                    None => params.push((k, *v)),
+                }
+            }
+        }
+        if quick {
+            for (k, v) in params.iter_mut() {
+                if matches!(*k, "n" | "size") {
+                    *v = (*v / 10).max(1);
+                }
+            }
+        }
+        params.push(("procs", self.procs));
+        params
+    }
+}
+
+/// Every case, in report order. `cpus` is the machine's CPU count (the default P count).
+pub(crate) fn all(cpus: usize) -> Vec<Case> {
+    use Group::*;
+    let mut v = Vec::new();
+    let case =
+        |group, workload, params: &[(&'static str, usize)], procs, peers: &[&'static str], unit| {
+            Case {
+                group,
+                workload,
+                params: params.to_vec(),
+                procs,
+                peers: peers.to_vec(),
+                overrides: Vec::new(),
+                unit,
+                extras: Vec::new(),
+            }
+        };
+
+    // Issue 2: the scheduler.
+    let mut spawn = case(
+        Sched,
+        "spawn",
+        &[("n", 1_000_000)],
+        cpus,
+        &["goro", "go", "may", "tokio", "threads"],
+        "ns/spawn",
+    );
+    // may gives each coroutine its own mapping plus an mprotect guard: past ~32,700 live ones
+    // it runs into vm.max_map_count (65530) and panics, so it spawns 30,000.
+    spawn.overrides.push(("may", "n", 30_000));
+    spawn.overrides.push(("threads", "n", 10_000));
+    spawn.extras = vec![("ms", "ms total"), ("peak_rss_kib", "peak RSS KiB")];
+    v.push(spawn);
+    v.push(case(
+        Sched,
+        "yield",
+        &[("n", 1_000_000)],
+        1,
+        &["goro", "go", "may", "tokio", "threads"],
+        "ns/yield",
+    ));
+    let mut parked = case(
+        Sched,
+        "parked",
+        &[("n", 100_000)],
+        cpus,
+        &["goro", "go", "may", "tokio", "threads"],
+        "bytes/G",
+    );
+    parked.overrides.push(("may", "n", 30_000));
+    parked.overrides.push(("threads", "n", 10_000));
+    v.push(parked);
+
+    // Issue 3: channels.
+    let chan_g = ["goro", "go", "may", "tokio", "crossbeam", "flume", "std"];
+    for procs in [1, 2.min(cpus).max(1)] {
+        v.push(case(
+            Chan,
+            "pingpong",
+            &[("n", 200_000)],
+            procs,
+            &chan_g,
+            "ns/round trip",
+        ));
+    }
+    for cap in [0, 10, 100] {
+        v.push(case(
+            Chan,
+            "prodcons",
+            &[("n", 500_000), ("cap", cap)],
+            cpus,
+            &["goro", "go", "crossbeam", "flume"],
+            "ns/msg",
+        ));
+    }
+    v.push(case(
+        Chan,
+        "select",
+        &[("n", 1_000_000), ("cap", 100)],
+        cpus,
+        &["goro", "go", "tokio", "crossbeam", "flume"],
+        "ns/select",
+    ));
+    v.push(case(
+        Chan,
+        "skynet",
+        &[("size", 1_000_000)],
+        cpus,
+        &["goro", "go", "may", "tokio"],
+        "ms",
+    ));
+    v.push(case(
+        Chan,
+        "fairness",
+        &[("n", 1_000_000)],
+        cpus,
+        &["goro", "go", "tokio", "crossbeam", "flume"],
+        "max points off 25%",
+    ));
+    for (cap, n) in [(0, 200_000), (100, 1_000_000)] {
+        v.push(case(
+            Chan,
+            "chan-threads",
+            &[("n", n), ("cap", cap)],
+            cpus,
+            &["goro", "crossbeam", "flume", "std"],
+            "ns/msg",
+        ));
+    }
+
+    // Issue 4: sync.
+    let locks = ["goro", "go", "parking_lot", "std", "may"];
+    for work in [0, 100] {
+        for g in [2, 8, 64] {
+            v.push(case(
+                Sync,
+                "mutex",
+                &[("n", 1_000_000), ("g", g), ("work", work)],
+                cpus,
+                &locks,
+                "ns/lock",
+            ));
+        }
+    }
+    v.push(case(
+        Sync,
+        "uncontended",
+        &[("n", 10_000_000)],
+        cpus,
+        &locks,
+        "ns/lock",
+    ));
+    for spawn in [0, 1] {
+        v.push(case(
+            Sync,
+            "waitgroup",
+            &[("n", 1_000_000), ("spawn", spawn)],
+            cpus,
+            &["goro", "go"],
+            "ns/cycle",
+        ));
+    }
+    let mut tail = case(
+        Sync,
+        "mutex-tail",
+        &[("n", 1_000_000), ("g", 4)],
+        cpus,
+        &locks,
+        "max wait µs",
+    );
+    tail.extras = vec![
+        ("p999_wait_us", "p99.9 wait µs"),
+        ("p99_wait_us", "p99 wait µs"),
+        ("ns_per_lock", "ns/lock"),
+    ];
+    v.push(tail);
+    v
+}
+
+/// A target an issue sets for goro.
+pub(crate) struct Goal {
+    /// The case's label (`Case::label`).
+    pub(crate) case: &'static str,
+    /// What the issue asks, in words.
+    pub(crate) text: &'static str,
+    pub(crate) kind: GoalKind,
+}
+
+pub(crate) enum GoalKind {
+    /// goro/peer at most `max`.
+    Ratio { peer: &'static str, max: f64 },
+    /// goro's own value at most `max` (in the case's unit).
+    Below { max: f64 },
+}
+
+/// The goals of issues 2, 3 and 4.
+pub(crate) fn goals() -> Vec<Goal> {
+    use GoalKind::*;
+    let g = |case, text, kind| Goal { case, text, kind };
+    vec![
+        g(
+            "spawn",
+            "spawn at or under Go's time",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "yield procs=1",
+            "yield at most half of Go's Gosched",
+            Ratio {
+                peer: "go",
+                max: 0.5,
+            },
+        ),
+        g(
+            "parked",
+            "a parked goroutine at most 5 KiB",
+            Below { max: 5120.0 },
+        ),
+        g(
+            "pingpong procs=1",
+            "ping-pong at most half of Go's at GOMAXPROCS=1",
+            Ratio {
+                peer: "go",
+                max: 0.5,
+            },
+        ),
+        g(
+            "prodcons cap=0",
+            "prodcons at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "prodcons cap=10",
+            "prodcons at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "prodcons cap=100",
+            "prodcons at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "skynet",
+            "skynet at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "chan-threads cap=0",
+            "thread-to-thread within 1.5x of crossbeam-channel",
+            Ratio {
+                peer: "crossbeam",
+                max: 1.5,
+            },
+        ),
+        g(
+            "chan-threads cap=100",
+            "thread-to-thread within 1.5x of crossbeam-channel",
+            Ratio {
+                peer: "crossbeam",
+                max: 1.5,
+            },
+        ),
+        g(
+            "fairness",
+            "every fairness share within 25% +- 1%",
+            Below { max: 1.0 },
+        ),
+        g(
+            "mutex g=2 work=0",
+            "contended at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "mutex g=8 work=0",
+            "contended at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "mutex g=64 work=0",
+            "contended at or under Go",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "uncontended",
+            "uncontended within 1.2x of parking_lot",
+            Ratio {
+                peer: "parking_lot",
+                max: 1.2,
+            },
+        ),
+        g(
+            "mutex-tail g=4",
+            "no waiter waits more than a few ms (Go's bound; here 5 ms)",
+            Below { max: 5000.0 },
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_goal_names_a_case_that_runs_its_peer() {
+        let cases = all(2);
+        for goal in goals() {
+            let case = cases
+                .iter()
+                .find(|c| c.label() == goal.case)
+                .unwrap_or_else(|| panic!("goal names no case: {}", goal.case));
+            if let GoalKind::Ratio { peer, .. } = goal.kind {
+                assert!(case.peers.contains(&peer), "{}: no {peer}", goal.case);
+            }
+        }
+    }
+
+    #[test]
+    fn labels_are_unique_and_goro_runs_everything() {
+        let cases = all(2);
+        for (i, c) in cases.iter().enumerate() {
+            assert_eq!(c.peers[0], "goro", "{}", c.label());
+            assert!(
+                cases[..i].iter().all(|d| d.label() != c.label()),
+                "{}",
+                c.label()
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_and_quick_scale_the_size() {
+        let spawn = all(2).into_iter().find(|c| c.workload == "spawn").unwrap();
+        assert_eq!(
+            spawn.params_for("goro", false),
+            [("n", 1_000_000), ("procs", 2)]
+        );
+        assert_eq!(
+            spawn.params_for("threads", true),
+            [("n", 1_000), ("procs", 2)]
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! A diverging bar chart of goro/peer ratios, written as plain SVG text.
+//!
+//! One block per table row (case and metric), one bar per peer measured beside goro. Bars grow
+//! from the 1.0 line on a log2 axis: left (green) where goro is faster or smaller, right (red)
+//! where the peer is. Ratios beyond the axis are clipped and say so.
+
+use super::report::{num, Row};
+use std::fmt::Write as _;
+
+const WIDTH: f64 = 820.0;
+const LABEL_W: f64 = 250.0;
+const PLOT_X0: f64 = LABEL_W + 10.0;
+const PLOT_X1: f64 = WIDTH - 70.0;
+/// The axis spans 2^-AXIS ..= 2^AXIS.
+const AXIS: f64 = 4.0;
+const TOP: f64 = 56.0;
+const HEAD_H: f64 = 20.0;
+const BAR_H: f64 = 15.0;
+
+fn x_of(ratio: f64) -> f64 {
+    let l = ratio.log2().clamp(-AXIS, AXIS);
+    PLOT_X0 + (l + AXIS) / (2.0 * AXIS) * (PLOT_X1 - PLOT_X0)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The chart for one group's `rows` (cells in `peers` order).
+pub(crate) fn chart(title: &str, rows: &[Row], peers: &[&str]) -> String {
+    let mut body = String::new();
+    let mut y = TOP;
+    for row in rows {
+        let bars: Vec<(&str, f64)> = row
+            .cells
+            .iter()
+            .zip(peers)
+            .filter_map(|(c, p)| Some((*p, c.as_ref()?.ratio?)))
+            .collect();
+        if bars.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            body,
+            r#"<text x="8" y="{:.1}" font-weight="bold">{} <tspan font-weight="normal" fill="dimgray">({})</tspan></text>"#,
+            y + 14.0,
+            esc(&row.label),
+            esc(&row.unit)
+        );
+        y += HEAD_H;
+        for (peer, ratio) in bars {
+            let (x1, xr) = (x_of(1.0), x_of(ratio));
+            let (left, w) = (x1.min(xr), (x1 - xr).abs().max(1.0));
+            let colour = if ratio <= 1.0 { "#2e7d32" } else { "#c62828" };
+            let clipped = ratio.log2().abs() > AXIS;
+            let _ = writeln!(
+                body,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">goro / {}</text>"#,
+                LABEL_W,
+                y + 11.0,
+                esc(peer)
+            );
+            let _ = writeln!(
+                body,
+                r#"<rect x="{left:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{colour}"/>"#,
+                y + 2.0,
+                BAR_H - 4.0
+            );
+            // The figure sits on the free side of the 1.0 line, across from its bar.
+            let (tx, anchor) = if ratio <= 1.0 {
+                (x1 + 4.0, "start")
+            } else {
+                (x1 - 4.0, "end")
+            };
+            let mark = match (clipped, ratio <= 1.0) {
+                (false, _) => "",
+                (true, true) => " (beyond the axis)",
+                (true, false) => "(beyond the axis) ",
+            };
+            let text = if ratio <= 1.0 {
+                format!("{}x{mark}", num(ratio))
+            } else {
+                format!("{mark}{}x", num(ratio))
+            };
+            let _ = writeln!(
+                body,
+                r#"<text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">{text}</text>"#,
+                y + 11.0,
+            );
+            y += BAR_H;
+        }
+        y += 6.0;
+    }
+    let height = y + 10.0;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="18" font-size="14" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="34" fill="dimgray">goro / peer (log scale; medians, all peers measured in the same run): left of 1, in green, goro is faster or smaller</text>"#
+    );
+    // Grid: a line per power of two, labelled on top.
+    let mut k = -AXIS;
+    while k <= AXIS {
+        let r = k.exp2();
+        let x = x_of(r);
+        let stroke = if k == 0.0 { "#000" } else { "#ddd" };
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="{stroke}"/>"#,
+            TOP - 4.0,
+            height - 6.0
+        );
+        let label = if r >= 1.0 {
+            format!("{r}")
+        } else {
+            format!("1/{}", 1.0 / r)
+        };
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="dimgray">{label}</text>"#,
+            TOP - 8.0
+        );
+        k += 1.0;
+    }
+    svg.push_str(&body);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::report::Cell;
+
+    #[test]
+    fn one_is_the_middle_and_bars_clip() {
+        assert!((x_of(1.0) - (PLOT_X0 + PLOT_X1) / 2.0).abs() < 1e-9);
+        assert_eq!(x_of(1e9), PLOT_X1);
+        assert_eq!(x_of(1e-9), PLOT_X0);
+    }
+
+    #[test]
+    fn draws_a_bar_per_ratio() {
+        let row = Row {
+            label: "spawn <n>".into(),
+            unit: "ns".into(),
+            cells: vec![
+                Some(Cell {
+                    median: Some(1.0),
+                    ratio: None,
+                    note: None,
+                }),
+                Some(Cell {
+                    median: Some(2.0),
+                    ratio: Some(0.5),
+                    note: None,
+                }),
+                None,
+            ],
+        };
+        let svg = chart("t", &[row], &["goro", "go", "may"]);
+        assert_eq!(svg.matches("<rect").count(), 2); // background + one bar
+        assert!(svg.contains("spawn &lt;n&gt;"));
+        assert!(svg.contains("0.500x"));
+    }
+}
