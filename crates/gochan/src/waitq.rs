@@ -36,9 +36,7 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
-use gmp_sched::WaitReason;
-#[cfg(not(loom))]
-use gmp_sched::Waiter;
+use gmp_sched::{WaitReason, Waiter};
 use std::cell::Cell;
 use std::ptr;
 use std::time::Instant;
@@ -63,22 +61,6 @@ pub(crate) enum Outcome {
     TimedOut,
 }
 
-/// Under loom a parker waits on a loom `Notify` of its own rather than on the thread's park
-/// token: loom applies `thread::unpark` to a thread blocked on a loom mutex (such as the
-/// loom build of the channel lock, which a woken select takes again) and then fails or
-/// forgets the wake-up, which no real waiter does. A `Notify` has the same permit semantics
-/// as the scheduler's waiter, and may wake spuriously, which `Parker::wait` absorbs.
-#[cfg(loom)]
-#[derive(Clone)]
-pub(crate) struct Waiter(std::sync::Arc<loom::sync::Notify>);
-
-#[cfg(loom)]
-impl Waiter {
-    fn unpark(&self) {
-        self.0.notify();
-    }
-}
-
 /// One blocked party (a plain send/receive, or a whole select): Go's G with `selectDone`.
 /// Lives on the parked party's stack.
 pub(crate) struct Parker {
@@ -86,14 +68,10 @@ pub(crate) struct Parker {
     state: AtomicUsize,
     /// Who to unpark. Taken by the claiming waker (under the lock where it claimed).
     waiter: UnsafeCell<Option<Waiter>>,
-    /// What the loom build parks on (see [`Waiter`]).
-    #[cfg(loom)]
-    notify: std::sync::Arc<loom::sync::Notify>,
 }
 
 impl Parker {
-    /// A parker for the calling goroutine or thread.
-    #[cfg(not(loom))]
+    /// A parker for the calling goroutine or thread (a loom thread under loom).
     pub(crate) fn new() -> Parker {
         Parker {
             state: AtomicUsize::new(WAITING),
@@ -101,19 +79,7 @@ impl Parker {
         }
     }
 
-    /// A parker for the calling loom thread.
-    #[cfg(loom)]
-    pub(crate) fn new() -> Parker {
-        let notify = std::sync::Arc::new(loom::sync::Notify::new());
-        Parker {
-            state: AtomicUsize::new(WAITING),
-            waiter: UnsafeCell::new(Some(Waiter(notify.clone()))),
-            notify,
-        }
-    }
-
     /// Spins (then yields) a little while nobody has finished with this parker.
-    #[cfg(not(loom))]
     fn spin_for_done(&self) {
         for step in 0..10u32 {
             if step < 6 {
@@ -129,17 +95,11 @@ impl Parker {
         }
     }
 
-    /// Parks until unparked (or spuriously): the scheduler's `park`, or the loom `Notify`.
+    /// Parks until unparked (or spuriously).
     fn park(&self, reason: WaitReason, deadline: Option<Instant>) {
-        #[cfg(not(loom))]
         match deadline {
             None => gmp_sched::park(reason, || {}),
             Some(d) => gmp_sched::park_until(reason, d, || {}),
-        }
-        #[cfg(loom)]
-        {
-            let _ = (reason, deadline);
-            self.notify.wait();
         }
     }
 
@@ -163,7 +123,10 @@ impl Parker {
         release: impl FnOnce(),
     ) -> Outcome {
         #[cfg(not(loom))]
-        if !gmp_sched::in_goroutine() && gmp_sched::can_spin(0) {
+        let spin = !gmp_sched::in_goroutine() && gmp_sched::can_spin(0);
+        #[cfg(loom)]
+        let spin = false;
+        if spin {
             // A plain thread on a multicore machine: unlock, then spin briefly before
             // sleeping, as crossbeam's waiters do; a partner on another CPU often answers
             // within microseconds, far sooner than a futex wake-up round trip. (Goroutines
@@ -176,9 +139,6 @@ impl Parker {
                 Some(d) => gmp_sched::park_until(reason, d, release),
             }
         }
-        // loom: `release`, then the loop parks (gmp-sched's loom `park` is the same order).
-        #[cfg(loom)]
-        release();
         loop {
             // Acquire: pairs with the Release store in `Wakeup::drop`; the node's slot and the
             // case index are then visible.

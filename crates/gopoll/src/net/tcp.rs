@@ -1,0 +1,497 @@
+//! TCP: [`TcpListener`] and [`TcpStream`] (Go's net.TCPListener and net.TCPConn).
+//!
+//! Accept is `accept4(SOCK_NONBLOCK)`, so an accepted stream costs no extra syscall before
+//! registration; connect is a non-blocking `connect` that parks until the socket is
+//! writable, then reads `SO_ERROR` and, as Go's netFD.connect, confirms with `getpeername`
+//! (a stale readiness must not pass for success). Writes are `send(MSG_NOSIGNAL)`.
+
+use super::sys;
+use crate::PollFd;
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// A TCP socket server, listening for connections; accepting parks the calling goroutine.
+///
+/// ```
+/// use gopoll::net::{TcpListener, TcpStream};
+/// use std::io::{Read, Write};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// let client = std::thread::spawn(move || -> std::io::Result<String> {
+///     let mut s = TcpStream::connect(addr)?;
+///     s.write_all(b"ping")?;
+///     let mut reply = String::new();
+///     s.read_to_string(&mut reply)?;
+///     Ok(reply)
+/// });
+/// let (mut conn, _peer) = listener.accept()?;
+/// let mut buf = [0; 4];
+/// conn.read_exact(&mut buf)?;
+/// conn.write_all(b"pong")?;
+/// drop(conn);
+/// assert_eq!(client.join().unwrap()?, "pong");
+/// # std::io::Result::Ok(())
+/// ```
+pub struct TcpListener {
+    fd: PollFd<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (the first address that works, as std's) and listens, with a
+    /// backlog of up to 4096 (capped by `net.core.somaxconn`), as Go's `net.Listen`.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// assert!(l.local_addr()?.ip().is_loopback());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last = None;
+        for a in addr.to_socket_addrs()? {
+            match sys::listen_tcp(&a) {
+                Ok(fd) => {
+                    let l = std::net::TcpListener::from(fd);
+                    return Ok(TcpListener {
+                        fd: PollFd::new_nonblocking(l)?,
+                    });
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "could not resolve to any addresses",
+            )
+        }))
+    }
+
+    /// Wraps a std listener (made non-blocking).
+    ///
+    /// ```
+    /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let l = gopoll::net::TcpListener::from_std(l)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn from_std(l: std::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            fd: PollFd::new(l)?,
+        })
+    }
+
+    /// Accepts a connection, parking until one arrives. Errors such as EMFILE (out of fds)
+    /// come back at once; the pending connection stays queued for the next call.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let c = std::net::TcpStream::connect(l.local_addr()?)?;
+    /// let (s, peer) = l.accept()?;
+    /// assert_eq!(peer, c.local_addr()?);
+    /// assert_eq!(s.peer_addr()?, c.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (fd, ss) = self.fd.read_with(|l| sys::accept(l.as_raw_fd()))?;
+        let addr = sys::from_sockaddr(&ss)?;
+        let s = std::net::TcpStream::from(fd);
+        Ok((
+            TcpStream {
+                fd: PollFd::new_nonblocking(s)?,
+            },
+            addr,
+        ))
+    }
+
+    /// An endless iterator of accepted connections (`accept` in a loop).
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let _c = std::net::TcpStream::connect(l.local_addr()?)?;
+    /// let s = l.incoming().next().unwrap()?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// assert_ne!(l.local_addr()?.port(), 0);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// assert!(l.take_error()?.is_none());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.fd.get_ref().take_error()
+    }
+
+    poll_methods!(
+        std::net::TcpListener,
+        "let s = gopoll::net::TcpListener::bind(\"127.0.0.1:0\")?;"
+    );
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("addr", &self.local_addr().ok())
+            .field("fd", &self.fd.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// The iterator of [`TcpListener::incoming`]: never returns `None`.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn next(&mut self) -> Option<io::Result<TcpStream>> {
+        Some(self.listener.accept().map(|(s, _)| s))
+    }
+}
+
+/// A TCP connection; reads and writes park the calling goroutine (or thread) while the
+/// socket is not ready. Implements `Read` and `Write`, also for `&TcpStream`, so one
+/// goroutine can read while another writes.
+///
+/// ```
+/// use gopoll::net::{TcpListener, TcpStream};
+/// use std::io::{Read, Write};
+///
+/// let l = TcpListener::bind("127.0.0.1:0")?;
+/// let mut c = TcpStream::connect(l.local_addr()?)?;
+/// let (mut s, _) = l.accept()?;
+/// c.write_all(b"hello")?;
+/// let mut buf = [0; 5];
+/// s.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"hello");
+/// # std::io::Result::Ok(())
+/// ```
+pub struct TcpStream {
+    fd: PollFd<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each resolved address in turn (as std's); parks while
+    /// the connection is being established.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// assert_eq!(s.peer_addr()?, l.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for a in addr.to_socket_addrs()? {
+            match TcpStream::connect_deadline(&a, None) {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "could not resolve to any addresses",
+            )
+        }))
+    }
+
+    /// Connects to `addr`, failing with `TimedOut` if that takes longer than `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect_timeout(&l.local_addr()?, Duration::from_secs(5))?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+        if timeout.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot set a 0 duration timeout",
+            ));
+        }
+        TcpStream::connect_deadline(addr, Instant::now().checked_add(timeout))
+    }
+
+    /// Connects to `addr`, failing with `TimedOut` once `deadline` passes (Go's
+    /// `Dialer.Deadline`).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let d = Instant::now() + Duration::from_secs(5);
+    /// let s = gopoll::net::TcpStream::connect_deadline(&l.local_addr()?, Some(d))?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn connect_deadline(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
+        let domain = match addr {
+            SocketAddr::V4(_) => libc::AF_INET,
+            SocketAddr::V6(_) => libc::AF_INET6,
+        };
+        let fd = sys::socket(domain, libc::SOCK_STREAM)?;
+        let s = TcpStream {
+            fd: PollFd::new_nonblocking(std::net::TcpStream::from(fd))?,
+        };
+        let (ss, len) = sys::to_sockaddr(addr);
+        if sys::connect(s.as_raw_fd(), &ss, len)? {
+            return Ok(s);
+        }
+        // Go: netFD.connect. Writable means done or failed; SO_ERROR says which, and
+        // getpeername guards against a stale readiness.
+        loop {
+            s.fd.wait_writable(deadline)?;
+            if let Some(e) = s.fd.get_ref().take_error()? {
+                return Err(e);
+            }
+            match s.fd.get_ref().peer_addr() {
+                Ok(_) => return Ok(s),
+                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Wraps a connected std stream (made non-blocking).
+    ///
+    /// ```
+    /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let c = std::net::TcpStream::connect(l.local_addr()?)?;
+    /// let c = gopoll::net::TcpStream::from_std(c)?;
+    /// # let _ = c;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn from_std(s: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            fd: PollFd::new(s)?,
+        })
+    }
+
+    /// The remote address.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// assert_eq!(s.peer_addr()?, l.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// assert!(s.local_addr()?.ip().is_loopback());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+
+    /// Shuts down the read half, the write half or both (`shutdown(2)`): after
+    /// `Shutdown::Write` the peer reads end-of-file (Go's `CloseWrite`).
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let c = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// let (mut s, _) = l.accept()?;
+    /// c.shutdown(std::net::Shutdown::Write)?;
+    /// assert_eq!(s.read(&mut [0; 8])?, 0);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.fd.get_ref().shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY`, turning Nagle's algorithm off. Go sets it on every connection;
+    /// here, as in std, it is off unless you ask.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// s.set_nodelay(true)?;
+    /// assert!(s.nodelay()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.fd.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// let _ = s.nodelay()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.fd.get_ref().nodelay()
+    }
+
+    /// A second handle to the same connection (`dup`), registered on its own: one can
+    /// read in one goroutine while the other writes in another.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// let s2 = s.try_clone()?;
+    /// assert_eq!(s2.peer_addr()?, s.peer_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn try_clone(&self) -> io::Result<TcpStream> {
+        let s = self.fd.get_ref().try_clone()?;
+        Ok(TcpStream {
+            fd: PollFd::new_nonblocking(s)?,
+        })
+    }
+
+    /// Reads without removing the data from the queue (`MSG_PEEK`), parking until some
+    /// arrives.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let mut c = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// let (s, _) = l.accept()?;
+    /// c.write_all(b"x")?;
+    /// let mut buf = [0; 1];
+    /// assert_eq!(s.peek(&mut buf)?, 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fd.read_with(|s| s.peek(buf))
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// ```
+    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+    /// assert!(s.take_error()?.is_none());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.fd.get_ref().take_error()
+    }
+
+    poll_methods!(
+        std::net::TcpStream,
+        "let l = gopoll::net::TcpListener::bind(\"127.0.0.1:0\")?;\nlet s = gopoll::net::TcpStream::connect(l.local_addr()?)?;"
+    );
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("addr", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.fd.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Read for TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Read for &TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            // Go's FD.Read: a zero-byte read on a stream returns at once (recv(2) would
+            // say EAGAIN on an idle socket and park).
+            return Ok(0);
+        }
+        self.fd.read_with(|mut s| s.read(buf))
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.fd.read_with(|mut s| s.read_vectored(bufs))
+    }
+}
+
+impl Write for TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write_with(|s| sys::send(s.as_raw_fd(), buf))
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.fd
+            .write_with(|s| sys::send_vectored(s.as_raw_fd(), bufs))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! UDP: [`UdpSocket`] (Go's net.UDPConn). Datagram ops are single syscalls, so each is one
+//! `PollFd` op; ops in one direction run one at a time (Go's fdMutex), which is what keeps
+//! several goroutines receiving on one socket from losing a wake-up.
+
+use crate::PollFd;
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+/// A UDP socket; receiving parks the calling goroutine (or thread) until a datagram comes.
+///
+/// ```
+/// use gopoll::net::UdpSocket;
+/// let a = UdpSocket::bind("127.0.0.1:0")?;
+/// let b = UdpSocket::bind("127.0.0.1:0")?;
+/// a.send_to(b"hi", b.local_addr()?)?;
+/// let mut buf = [0; 16];
+/// let (n, from) = b.recv_from(&mut buf)?;
+/// assert_eq!((&buf[..n], from), (&b"hi"[..], a.local_addr()?));
+/// # std::io::Result::Ok(())
+/// ```
+pub struct UdpSocket {
+    fd: PollFd<std::net::UdpSocket>,
+}
+
+fn first_addr(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    addr.to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"))
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr`.
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
+    }
+
+    /// Wraps a std socket (made non-blocking).
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn from_std(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        Ok(UdpSocket {
+            fd: PollFd::new(s)?,
+        })
+    }
+
+    /// Sends a datagram to `addr` (its first resolved address).
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert_eq!(s.send_to(b"abc", s.local_addr()?)?, 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn send_to(&self, buf: &[u8], addr: impl ToSocketAddrs) -> io::Result<usize> {
+        let addr = first_addr(addr)?;
+        self.fd.write_with(|s| s.send_to(buf, addr))
+    }
+
+    /// Receives a datagram, parking until one comes; returns its length and sender.
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// s.send_to(b"abc", s.local_addr()?)?;
+    /// let mut buf = [0; 8];
+    /// assert_eq!(s.recv_from(&mut buf)?.0, 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.fd.read_with(|s| s.recv_from(buf))
+    }
+
+    /// Like [`recv_from`](UdpSocket::recv_from) but leaves the datagram queued.
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// s.send_to(b"abc", s.local_addr()?)?;
+    /// let mut buf = [0; 8];
+    /// assert_eq!(s.peek_from(&mut buf)?.0, 3);
+    /// assert_eq!(s.recv_from(&mut buf)?.0, 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.fd.read_with(|s| s.peek_from(buf))
+    }
+
+    /// Sets the default peer for [`send`](UdpSocket::send) and the only one
+    /// [`recv`](UdpSocket::recv) accepts from.
+    ///
+    /// ```
+    /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let b = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// a.connect(b.local_addr()?)?;
+    /// assert_eq!(a.peer_addr()?, b.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        self.fd.get_ref().connect(addr)
+    }
+
+    /// Sends a datagram to the connected peer.
+    ///
+    /// ```
+    /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// a.connect(a.local_addr()?)?;
+    /// assert_eq!(a.send(b"x")?, 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write_with(|s| s.send(buf))
+    }
+
+    /// Receives a datagram from the connected peer, parking until one comes.
+    ///
+    /// ```
+    /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// a.connect(a.local_addr()?)?;
+    /// a.send(b"x")?;
+    /// assert_eq!(a.recv(&mut [0; 4])?, 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fd.read_with(|s| s.recv(buf))
+    }
+
+    /// The local address.
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert_ne!(s.local_addr()?.port(), 0);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert!(s.peer_addr().is_err()); // not connected
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().peer_addr()
+    }
+
+    /// A second handle to the same socket (`dup`), registered on its own.
+    ///
+    /// ```
+    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let t = s.try_clone()?;
+    /// assert_eq!(t.local_addr()?, s.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn try_clone(&self) -> io::Result<UdpSocket> {
+        let s = self.fd.get_ref().try_clone()?;
+        Ok(UdpSocket {
+            fd: PollFd::new_nonblocking(s)?,
+        })
+    }
+
+    poll_methods!(
+        std::net::UdpSocket,
+        "let s = gopoll::net::UdpSocket::bind(\"127.0.0.1:0\")?;"
+    );
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("addr", &self.local_addr().ok())
+            .field("fd", &self.fd.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for UdpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

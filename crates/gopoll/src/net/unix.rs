@@ -1,0 +1,558 @@
+//! Unix domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`] (Go's
+//! net.UnixListener and net.UnixConn).
+//!
+//! Connect is non-blocking as for TCP; a listener whose backlog is full makes a Unix
+//! `connect` fail with `WouldBlock` (EAGAIN) rather than wait, as in Go.
+
+use super::sys;
+use crate::PollFd;
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+/// A Unix stream socket server.
+///
+/// ```
+/// use gopoll::net::{UnixListener, UnixStream};
+/// use std::io::{Read, Write};
+///
+/// let dir = std::env::temp_dir().join(format!("gopoll-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("l.sock");
+/// # let _ = std::fs::remove_file(&path);
+/// let l = UnixListener::bind(&path)?;
+/// let mut c = UnixStream::connect(&path)?;
+/// let (mut s, _) = l.accept()?;
+/// c.write_all(b"hi")?;
+/// let mut buf = [0; 2];
+/// s.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"hi");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # std::io::Result::Ok(())
+/// ```
+pub struct UnixListener {
+    fd: PollFd<std::os::unix::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds to `path` (which must not exist) and listens.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-bind-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let l = gopoll::net::UnixListener::bind(&path)?;
+    /// # drop(l); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
+    }
+
+    /// Wraps a std listener (made non-blocking).
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-fstd-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let l = std::os::unix::net::UnixListener::bind(&path)?;
+    /// let l = gopoll::net::UnixListener::from_std(l)?;
+    /// # drop(l); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn from_std(l: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            fd: PollFd::new(l)?,
+        })
+    }
+
+    /// Accepts a connection, parking until one arrives.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-acc-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let l = gopoll::net::UnixListener::bind(&path)?;
+    /// let _c = std::os::unix::net::UnixStream::connect(&path)?;
+    /// let (s, _addr) = l.accept()?;
+    /// # drop(s); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (s, addr) = self.fd.read_with(|l| l.accept())?;
+        s.set_nonblocking(true)?;
+        Ok((
+            UnixStream {
+                fd: PollFd::new_nonblocking(s)?,
+            },
+            addr,
+        ))
+    }
+
+    /// An endless iterator of accepted connections.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-inc-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let l = gopoll::net::UnixListener::bind(&path)?;
+    /// let _c = std::os::unix::net::UnixStream::connect(&path)?;
+    /// let s = l.incoming().next().unwrap()?;
+    /// # drop(s); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn incoming(&self) -> UnixIncoming<'_> {
+        UnixIncoming { listener: self }
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-la-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let l = gopoll::net::UnixListener::bind(&path)?;
+    /// assert_eq!(l.local_addr()?.as_pathname(), Some(path.as_path()));
+    /// # drop(l); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+
+    poll_methods!(
+        std::os::unix::net::UnixListener,
+        "let path = std::env::temp_dir().join(format!(\"gopoll-m-{}-{}.sock\", std::process::id(), line!()));\n# let _ = std::fs::remove_file(&path);\nlet s = gopoll::net::UnixListener::bind(&path)?;\n# std::fs::remove_file(&path)?;"
+    );
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("addr", &self.local_addr().ok())
+            .field("fd", &self.fd.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// The iterator of [`UnixListener::incoming`]: never returns `None`.
+#[derive(Debug)]
+pub struct UnixIncoming<'a> {
+    listener: &'a UnixListener,
+}
+
+impl Iterator for UnixIncoming<'_> {
+    type Item = io::Result<UnixStream>;
+
+    fn next(&mut self) -> Option<io::Result<UnixStream>> {
+        Some(self.listener.accept().map(|(s, _)| s))
+    }
+}
+
+/// A Unix stream connection; `Read` and `Write` park while the socket is not ready.
+///
+/// ```
+/// use gopoll::net::UnixStream;
+/// use std::io::{Read, Write};
+/// let (mut a, mut b) = UnixStream::pair()?;
+/// a.write_all(b"ok")?;
+/// let mut buf = [0; 2];
+/// b.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"ok");
+/// # std::io::Result::Ok(())
+/// ```
+pub struct UnixStream {
+    fd: PollFd<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-con-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let l = gopoll::net::UnixListener::bind(&path)?;
+    /// let c = gopoll::net::UnixStream::connect(&path)?;
+    /// # drop((c, l)); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let (ss, len) = sys::unix_sockaddr(path.as_ref())?;
+        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
+        let s = UnixStream {
+            fd: PollFd::new_nonblocking(std::os::unix::net::UnixStream::from(fd))?,
+        };
+        if sys::connect(s.as_raw_fd(), &ss, len)? {
+            return Ok(s);
+        }
+        loop {
+            s.fd.wait_writable(None)?;
+            if let Some(e) = s.fd.get_ref().take_error()? {
+                return Err(e);
+            }
+            match s.fd.get_ref().peer_addr() {
+                Ok(_) => return Ok(s),
+                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A connected pair of sockets (`socketpair(2)`).
+    ///
+    /// ```
+    /// let (a, b) = gopoll::net::UnixStream::pair()?;
+    /// # let _ = (a, b);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    /// Wraps a connected std stream (made non-blocking).
+    ///
+    /// ```
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// let a = gopoll::net::UnixStream::from_std(a)?;
+    /// # let _ = a;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn from_std(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            fd: PollFd::new(s)?,
+        })
+    }
+
+    /// The local address.
+    ///
+    /// ```
+    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+    /// assert!(a.local_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// ```
+    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+    /// assert!(a.peer_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().peer_addr()
+    }
+
+    /// Shuts down the read half, the write half or both.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// let (a, mut b) = gopoll::net::UnixStream::pair()?;
+    /// a.shutdown(std::net::Shutdown::Write)?;
+    /// assert_eq!(b.read(&mut [0; 4])?, 0);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.fd.get_ref().shutdown(how)
+    }
+
+    /// A second handle to the same connection (`dup`), registered on its own.
+    ///
+    /// ```
+    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+    /// let a2 = a.try_clone()?;
+    /// # let _ = a2;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn try_clone(&self) -> io::Result<UnixStream> {
+        let s = self.fd.get_ref().try_clone()?;
+        Ok(UnixStream {
+            fd: PollFd::new_nonblocking(s)?,
+        })
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// ```
+    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+    /// assert!(a.take_error()?.is_none());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.fd.get_ref().take_error()
+    }
+
+    poll_methods!(
+        std::os::unix::net::UnixStream,
+        "let (s, _peer) = gopoll::net::UnixStream::pair()?;"
+    );
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.fd.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Read for UnixStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Read for &UnixStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            // Go's FD.Read: a zero-byte read on a stream returns at once (recv(2) would
+            // say EAGAIN on an idle socket and park).
+            return Ok(0);
+        }
+        self.fd.read_with(|mut s| s.read(buf))
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.fd.read_with(|mut s| s.read_vectored(bufs))
+    }
+}
+
+impl Write for UnixStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &UnixStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write_with(|s| sys::send(s.as_raw_fd(), buf))
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.fd
+            .write_with(|s| sys::send_vectored(s.as_raw_fd(), bufs))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A Unix datagram socket.
+///
+/// ```
+/// let (a, b) = gopoll::net::UnixDatagram::pair()?;
+/// a.send(b"d")?;
+/// let mut buf = [0; 4];
+/// assert_eq!(b.recv(&mut buf)?, 1);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct UnixDatagram {
+    fd: PollFd<std::os::unix::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// Binds a datagram socket to `path`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-dg-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let s = gopoll::net::UnixDatagram::bind(&path)?;
+    /// # drop(s); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address.
+    ///
+    /// ```
+    /// let s = gopoll::net::UnixDatagram::unbound()?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of datagram sockets.
+    ///
+    /// ```
+    /// let (a, b) = gopoll::net::UnixDatagram::pair()?;
+    /// # let _ = (a, b);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+    }
+
+    /// Wraps a std socket (made non-blocking).
+    ///
+    /// ```
+    /// let s = std::os::unix::net::UnixDatagram::unbound()?;
+    /// let s = gopoll::net::UnixDatagram::from_std(s)?;
+    /// # let _ = s;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn from_std(s: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            fd: PollFd::new(s)?,
+        })
+    }
+
+    /// Sets the default peer to the socket at `path`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-dgc-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = gopoll::net::UnixDatagram::bind(&path)?;
+    /// let client = gopoll::net::UnixDatagram::unbound()?;
+    /// client.connect(&path)?;
+    /// client.send(b"x")?;
+    /// assert_eq!(server.recv(&mut [0; 4])?, 1);
+    /// # drop(server); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.fd.get_ref().connect(path)
+    }
+
+    /// Sends a datagram to the socket at `path`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gopoll-dgs-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = gopoll::net::UnixDatagram::bind(&path)?;
+    /// let client = gopoll::net::UnixDatagram::unbound()?;
+    /// client.send_to(b"xy", &path)?;
+    /// let (n, _from) = server.recv_from(&mut [0; 4])?;
+    /// assert_eq!(n, 2);
+    /// # drop(server); std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.fd.write_with(|s| s.send_to(buf, path))
+    }
+
+    /// Receives a datagram and its sender's address, parking until one comes.
+    ///
+    /// ```
+    /// let (a, b) = gopoll::net::UnixDatagram::pair()?;
+    /// a.send(b"abc")?;
+    /// assert_eq!(b.recv_from(&mut [0; 8])?.0, 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.fd.read_with(|s| s.recv_from(buf))
+    }
+
+    /// Sends a datagram to the connected peer.
+    ///
+    /// ```
+    /// let (a, _b) = gopoll::net::UnixDatagram::pair()?;
+    /// assert_eq!(a.send(b"abc")?, 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write_with(|s| s.send(buf))
+    }
+
+    /// Receives a datagram from the connected peer, parking until one comes.
+    ///
+    /// ```
+    /// let (a, b) = gopoll::net::UnixDatagram::pair()?;
+    /// a.send(b"abc")?;
+    /// assert_eq!(b.recv(&mut [0; 8])?, 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fd.read_with(|s| s.recv(buf))
+    }
+
+    /// The local address.
+    ///
+    /// ```
+    /// let s = gopoll::net::UnixDatagram::unbound()?;
+    /// assert!(s.local_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    ///
+    /// ```
+    /// let (a, _b) = gopoll::net::UnixDatagram::pair()?;
+    /// assert!(a.peer_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().peer_addr()
+    }
+
+    poll_methods!(
+        std::os::unix::net::UnixDatagram,
+        "let s = gopoll::net::UnixDatagram::unbound()?;"
+    );
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("fd", &self.fd.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

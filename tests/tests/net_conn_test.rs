@@ -1,0 +1,201 @@
+//! Go's src/net/net_test.go (and parts of tcpsock_test.go, udpsock_test.go,
+//! unixsock_test.go), ported as behaviours: TestCloseRead, TestCloseWrite (half-close),
+//! TestCloseUnblocksRead, TestCloseUnblocksReadUDP, TestZeroByteRead, TestListenCloseListen,
+//! peer reset mid-write, and the same sockets used between goroutines and plain threads.
+
+use gopoll::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::sync::Arc;
+
+fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> goro::JoinHandle<T> {
+    // SAFETY: the goroutines hold only sockets across blocking calls.
+    unsafe { goro::spawn(f) }
+}
+
+fn pair() -> (TcpStream, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    (c, s)
+}
+
+#[test]
+fn close_read() {
+    let (c, s) = pair();
+    c.shutdown(Shutdown::Read).unwrap();
+    // Go: a read after CloseRead returns EOF (or an error), never blocks.
+    match (&c).read(&mut [0; 8]) {
+        Ok(0) | Err(_) => {}
+        Ok(n) => panic!("read {n} bytes after CloseRead"),
+    }
+    drop(s);
+}
+
+#[test]
+fn close_write_half_close() {
+    let (c, s) = pair();
+    let server = go(move || {
+        let mut req = Vec::new();
+        (&s).read_to_end(&mut req).unwrap(); // EOF from the client's CloseWrite
+        (&s).write_all(&req).unwrap(); // but we may still write
+        s.shutdown(Shutdown::Write).unwrap();
+        // A write after our own CloseWrite fails.
+        assert!((&s).write(b"late").is_err());
+    });
+    (&c).write_all(b"half-closed").unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    assert!((&c).write(b"x").is_err());
+    let mut back = String::new();
+    (&c).read_to_string(&mut back).unwrap();
+    assert_eq!(back, "half-closed");
+    server.join().unwrap();
+}
+
+#[test]
+fn close_unblocks_read() {
+    for from_goroutine in [true, false] {
+        let (c, _s) = pair();
+        let c = Arc::new(c);
+        let c2 = c.clone();
+        let read = move || (&*c2).read(&mut [0; 8]).unwrap_err();
+        let closer = {
+            let c = c.clone();
+            move || c.close()
+        };
+        let e = if from_goroutine {
+            let r = go(read);
+            go(closer).join().unwrap();
+            r.join().unwrap()
+        } else {
+            let r = std::thread::spawn(read);
+            std::thread::spawn(closer).join().unwrap();
+            r.join().unwrap()
+        };
+        assert!(gopoll::is_closed(&e), "{e:?}");
+        assert_eq!(e.to_string(), "use of closed network connection");
+    }
+}
+
+#[test]
+fn close_unblocks_read_udp() {
+    let s = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let s2 = s.clone();
+    let r = go(move || s2.recv_from(&mut [0; 8]).unwrap_err());
+    s.close();
+    assert!(gopoll::is_closed(&r.join().unwrap()));
+}
+
+#[test]
+fn zero_byte_read_returns_at_once() {
+    let (c, _s) = pair();
+    assert_eq!((&c).read(&mut []).unwrap(), 0);
+}
+
+#[test]
+fn listen_close_listen() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    // The port is free again once the listener is dropped.
+    let l = TcpListener::bind(addr).unwrap();
+    assert_eq!(l.local_addr().unwrap(), addr);
+}
+
+#[test]
+fn peer_reset_mid_write_is_an_error() {
+    let (c, s) = pair();
+    let w = go(move || {
+        // Keep writing while the peer goes away: an error, never SIGPIPE.
+        loop {
+            if let Err(e) = (&c).write(&[0; 1 << 16]) {
+                return e;
+            }
+        }
+    });
+    // Read a little, then close with unread data queued: the kernel answers with RST.
+    let mut buf = [0; 1024];
+    (&s).read_exact(&mut buf).unwrap();
+    drop(s);
+    let e = w.join().unwrap();
+    assert!(
+        matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn mixed_goroutines_and_threads_share_a_server() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    // Accepts in a goroutine, serves each connection alternately in a goroutine and in a
+    // thread; clients are alternately threads and goroutines.
+    let server = go(move || {
+        let mut hs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+        for k in 0..8 {
+            let (c, _) = l.accept().unwrap();
+            let serve = move || {
+                let mut buf = [0; 256];
+                loop {
+                    match (&c).read(&mut buf).unwrap() {
+                        0 => break,
+                        n => (&c).write_all(&buf[..n]).unwrap(),
+                    }
+                }
+            };
+            if k % 2 == 0 {
+                let h = go(serve);
+                hs.push(Box::new(move || h.join().unwrap()));
+            } else {
+                let h = std::thread::spawn(serve);
+                hs.push(Box::new(move || h.join().unwrap()));
+            }
+        }
+        hs.into_iter().for_each(|j| j());
+    });
+    let client = move |k: u8| {
+        let mut c = TcpStream::connect(addr).unwrap();
+        for r in 0..100u8 {
+            let msg = [k, r, k.wrapping_mul(r)];
+            c.write_all(&msg).unwrap();
+            let mut back = [0; 3];
+            c.read_exact(&mut back).unwrap();
+            assert_eq!(back, msg);
+        }
+    };
+    let mut gs = Vec::new();
+    let mut ts = Vec::new();
+    for k in 0..8u8 {
+        if k % 2 == 0 {
+            gs.push(go(move || client(k)));
+        } else {
+            ts.push(std::thread::spawn(move || client(k)));
+        }
+    }
+    gs.into_iter().for_each(|g| g.join().unwrap());
+    ts.into_iter().for_each(|t| t.join().unwrap());
+    server.join().unwrap();
+}
+
+#[test]
+fn unix_socket_between_goroutine_and_thread() {
+    let dir = std::env::temp_dir().join(format!("goro-net-conn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.sock");
+    let l = UnixListener::bind(&path).unwrap();
+    let server = go(move || {
+        let (mut c, _) = l.accept().unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut c = UnixStream::connect(&path).unwrap();
+    c.write_all(b"over a unix socket").unwrap();
+    drop(c);
+    assert_eq!(server.join().unwrap(), "over a unix socket");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
