@@ -246,10 +246,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    RUN_MODE.store(true, Ordering::SeqCst);
-    // Detection ends the moment main returns, inside the goroutine: goroutines left parked
-    // then are not a deadlock (Go exits), and the joining thread may wake late.
+    // Detection runs exactly while main runs, switched inside its goroutine: before it is
+    // queued, goroutines left parked by an earlier `run` are not a deadlock; after it
+    // returns, neither are they (Go exits), and the joining thread may wake late.
     let main = move || {
+        RUN_MODE.store(true, Ordering::SeqCst);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         RUN_MODE.store(false, Ordering::SeqCst);
         r.unwrap_or_else(|e| std::panic::resume_unwind(e))

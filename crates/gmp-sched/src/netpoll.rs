@@ -6,7 +6,10 @@
 //! blocks in it (until the next timer) instead of sleeping on its condvar; waking that M is
 //! [`NetPoller::wake`]. Sysmon polls when nobody has for 10 ms.
 
+use crate::g::G;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -69,20 +72,43 @@ pub(crate) fn poll_now() -> bool {
     }
 }
 
-/// Blocks in the poller up to `timeout` if no other M does; false if it did not block
-/// (no poller, nobody waits for I/O, or another M already blocks in it).
-pub(crate) fn block(timeout: Option<Duration>) -> bool {
-    let Some(p) = get() else { return false };
+thread_local! {
+    /// While this thread's M blocks in the poller: the goroutines it readied, which it will
+    /// run itself (Go: netpoll returns a list to the M that polled).
+    static COLLECTED: RefCell<Option<Vec<Arc<G>>>> = const { RefCell::new(None) };
+}
+
+/// Keeps `g`, readied by the poller on this thread, for the polling M; gives it back if
+/// this thread is not the polling M.
+pub(crate) fn collect(g: Arc<G>) -> Result<(), Arc<G>> {
+    COLLECTED.with(|c| match c.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(g);
+            Ok(())
+        }
+        None => Err(g),
+    })
+}
+
+/// Blocks in the poller up to `timeout` if no other M does, and returns the goroutines it
+/// readied; `None` if it did not block (no poller, nobody waits for I/O, or another M
+/// already blocks in it).
+pub(crate) fn block(timeout: Option<Duration>) -> Option<Vec<Arc<G>>> {
+    let p = get()?;
     if !p.has_waiters() || BLOCKED.swap(true, Ordering::AcqRel) {
-        return false;
+        return None;
     }
+    COLLECTED.with(|c| *c.borrow_mut() = Some(Vec::new()));
     p.poll(timeout);
+    let readied = COLLECTED
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_default();
     LAST_POLL.store(
         crate::sched::nanos(std::time::Instant::now()),
         Ordering::Relaxed,
     );
     BLOCKED.store(false, Ordering::Release);
-    true
+    Some(readied)
 }
 
 /// Wakes the M blocked in the poller, if any (a timer or work arrived).

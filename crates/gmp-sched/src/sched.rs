@@ -463,27 +463,34 @@ pub(crate) fn handoff_p(p: &P) {
 pub(crate) fn ready(g: Arc<G>) {
     g.status.store(G_RUNNABLE, Ordering::Relaxed);
     let s = get();
+    // Some(true): on our P; Some(false): globally; None: kept by the polling M.
     let local = with_p(|p| match p {
         Some(p) => {
             if let Some(old) = p.runnext.put(g) {
                 // SAFETY: `with_p` gives us the P exclusively.
                 unsafe { p.runq() }.push(old);
             }
-            true
+            Some(true)
         }
-        None => {
-            s.global.push(g);
-            false
-        }
+        None => match netpoll::collect(g) {
+            Ok(()) => None,
+            Err(g) => {
+                s.global.push(g);
+                Some(false)
+            }
+        },
     });
-    if local {
+    match local {
         // Our own M will run it: waking another only adds parallelism, so the cheap check
         // (no StoreLoad fence) is enough here.
-        if s.npidle.load(Ordering::Relaxed) != 0 && s.nmspinning.load(Ordering::Relaxed) == 0 {
-            wake_p();
+        Some(true)
+            if s.npidle.load(Ordering::Relaxed) != 0
+                && s.nmspinning.load(Ordering::Relaxed) == 0 =>
+        {
+            wake_p()
         }
-    } else {
-        wake_p();
+        Some(false) => wake_p(),
+        Some(true) | None => {}
     }
 }
 
@@ -1018,9 +1025,18 @@ fn stop_m(ms: &mut MState) -> bool {
     // One idle M waits in the netpoller instead (until the timer, if it is the sleeper):
     // ready fds then wake goroutines without anybody else polling.
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    if netpoll::block(timeout) {
+    if let Some(readied) = netpoll::block(timeout) {
         clear_sleeper(&me);
-        take_idle_p(ms, false);
+        let got_p = take_idle_p(ms, false);
+        let many = readied.len() > 1;
+        for g in readied {
+            // The goroutines the poll readied run here if we got a P (Go: the M that polled
+            // runs them), else wherever an M is free.
+            requeue(got_p.then(|| ms.p()), g);
+        }
+        if got_p && many {
+            wake_p();
+        }
         return false;
     }
     {
