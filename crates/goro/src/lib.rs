@@ -25,6 +25,9 @@
 //! assert_eq!(h.join().unwrap(), "done");
 //! ```
 //!
+//! Sockets live in [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, Unix sockets and
+//! `PollFd` for any non-blocking fd, with Go's deadlines.
+//!
 //! Spawning is `unsafe` because a goroutine may move between OS threads whenever it
 //! blocks: [`spawn`] states the contract, and [`goroutine_local!`] replaces `thread_local!`.
 
@@ -45,6 +48,35 @@ pub use gochan::{
     RecvChan, RecvTimeoutError, Select, SelectTimeoutError, SelectedOperation, SendChan, SendError,
     SendTimeoutError, Sender, Ticker, TryIter, TryRecvError, TrySelectError, TrySendError,
 };
+/// Goroutine-blocking sockets on the netpoller (`gopoll`): Go's `net` package.
+///
+/// ```
+/// use goro::net::{TcpListener, TcpStream};
+/// use std::io::{Read, Write};
+///
+/// let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = ln.local_addr().unwrap();
+/// // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
+/// let server = unsafe {
+///     goro::go! {
+///         let (mut conn, _) = ln.accept().unwrap();
+///         let mut buf = [0; 5];
+///         conn.read_exact(&mut buf).unwrap();
+///         conn.write_all(&buf).unwrap();
+///     }
+/// };
+/// let mut c = TcpStream::connect(addr).unwrap();
+/// c.write_all(b"hello").unwrap();
+/// let mut back = [0; 5];
+/// c.read_exact(&mut back).unwrap();
+/// assert_eq!(&back, b"hello");
+/// server.join().unwrap();
+/// ```
+pub mod net {
+    pub use gopoll::net::*;
+    pub use gopoll::{is_closed, ErrClosed, PollFd};
+}
+
 pub use gosync::{
     Cond, Mutex, MutexGuard, Once, RwMutex, RwMutexReadGuard, RwMutexWriteGuard, WaitGroup,
 };
