@@ -170,7 +170,6 @@ impl<'a, T> RecvCase<'a, T> {
     pub fn into_result(self) -> Option<Option<T>> {
         self.result.into_inner()
     }
-
 }
 
 /// The state of a case's channel.
@@ -265,7 +264,6 @@ impl<'a, T> SendCase<'a, T> {
     pub fn into_result(self) -> Option<Result<(), SendError<T>>> {
         self.result.into_inner()
     }
-
 }
 
 impl<T> CaseOps for SendCase<'_, T> {
