@@ -11,7 +11,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -19,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -119,6 +122,8 @@ func main() {
 		waitgroup()
 	case "mutex-tail":
 		mutexTail()
+	case "echo-server":
+		echoServer()
 	default:
 		fmt.Fprintf(os.Stderr, "peer go has no `%s` workload\n", workload)
 		os.Exit(3)
@@ -506,4 +511,46 @@ func mutexTail() {
 	}
 	report("max_wait_us", float64(all[len(all)-1])/1e3,
 		kv{"p999_wait_us", pct(99.9)}, kv{"p99_wait_us", pct(99)}, kv{"ns_per_lock", nsPer(d, per*g)})
+}
+
+// echo-server: the server side of the `echo` workload (bench/src/echo.rs drives it): Go's net
+// package, a goroutine per connection reading up to 4 KiB and writing it back. Prints
+// "LISTENING addr" first; exits when stdin reaches EOF (the client closes it, or dies).
+func echoServer() {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listen:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("LISTENING %s\n", l.Addr())
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "accept:", err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		go func() {
+			defer c.Close()
+			buf := make([]byte, 4096)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}()
+	}
 }

@@ -2,7 +2,8 @@
 //!
 //! Every peer is its own binary (`bench-goro`, `bench-may`, `bench-tokio`, `bench-threads`,
 //! `bench-crossbeam`, `bench-flume`, `bench-parking-lot`, `bench-std`; the Go versions live in
-//! `bench/go`). Each is run as
+//! `bench/go`). The `echo` workload is the exception: the harness runs `bench-echo-client`,
+//! which starts the peer's `echo-server` and drives it (see [`echo`]). Each is run as
 //!
 //! ```text
 //! BIN WORKLOAD [key=value ..]
@@ -26,6 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+pub mod echo;
 pub mod locks;
 pub mod spec;
 pub mod threaded;
@@ -70,6 +72,11 @@ impl Args {
                 std::process::exit(2);
             }),
         }
+    }
+
+    /// The text parameter `key`, if given.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.params.get(key).map(String::as_str)
     }
 
     /// `procs=N`: the P count the harness gave this run (default: the CPUs available).
@@ -154,6 +161,39 @@ pub fn peak_rss_kib() -> Option<u64> {
 /// The CPUs this process may run on (its affinity mask), at least 1.
 pub fn available_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The CPUs in this thread's affinity mask, in order (empty off Linux or on failure).
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a valid, writable cpu_set_t of `size` bytes.
+    if unsafe { libc::sched_getaffinity(0, size, &mut set) } != 0 {
+        return Vec::new();
+    }
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu` < CPU_SETSIZE, within the set.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+/// Restricts the calling thread, and every thread or process it starts later, to `cpus`.
+pub fn pin_to_set(cpus: &[usize]) {
+    // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+        // SAFETY: `cpu` < CPU_SETSIZE, within the set.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a valid cpu_set_t of `size` bytes; pid 0 is the calling thread.
+    if unsafe { libc::sched_setaffinity(0, size, &set) } != 0 {
+        eprintln!(
+            "sched_setaffinity failed: {}",
+            std::io::Error::last_os_error()
+        );
+    }
 }
 
 /// Restricts this process (its current thread and every thread it starts later) to the first

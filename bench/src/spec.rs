@@ -17,6 +17,10 @@
 //! | `uncontended`  | n (10,000,000)                              | ns per lock+unlock             |
 //! | `waitgroup`    | n cycles (1,000,000), spawn (0 or 1)        | ns per add/done/wait cycle     |
 //! | `mutex-tail`   | n locks (1,000,000), g (4)                  | longest wait for the lock, µs  |
+//! | `echo`         | conns (100), secs (3); 64-byte round trips  | ns per request (1e9 / rps)     |
+//!
+//! `echo` is driven by `bench-echo-client`, which starts a peer's `echo-server` (see
+//! [`crate::echo`]).
 
 /// `spawn`: goroutines spawned, then all joined.
 pub const SPAWN_N: usize = 1_000_000;
@@ -48,3 +52,7 @@ pub const MUTEX_WORK: usize = 100;
 pub const UNCONTENDED_N: usize = 10_000_000;
 /// `waitgroup`: add/done/wait cycles.
 pub const WAITGROUP_N: usize = 1_000_000;
+/// `echo`: connections, each with one request in flight.
+pub const ECHO_CONNS: usize = 100;
+/// `echo`: seconds measured (after the warm-up).
+pub const ECHO_SECS: usize = 3;

@@ -7,7 +7,9 @@
 //!    peers (`bench/`, crate `goro-bench`) in release.
 //! 2. Runs every (case, peer) pair `--runs` times (default 5), round-robin across the peers of a
 //!    case so that drift in the machine's load hits all of them alike. Each run is a fresh
-//!    process; `GOMAXPROCS` and `procs=` carry the case's P count to every peer.
+//!    process; `GOMAXPROCS` and `procs=` carry the case's P count to every peer. An `echo` run
+//!    is `bench-echo-client echo server=<peer's program> peer=<peer> ..`: the one load client
+//!    starts the peer's `echo-server` itself (see `bench/src/echo.rs`).
 //! 3. Takes medians, prints a table per issue with goro/peer ratios (below 1: goro is faster or
 //!    smaller), checks the issues' goals, and writes `benchmarks.md` plus one SVG chart per
 //!    issue: into `docs/` for a full run, into `<target>/bench/` for a partial or `--quick` one
@@ -206,7 +208,7 @@ pub(crate) fn run(args: &[String]) -> bool {
     println!("{}", report::console(&measured));
     let goals = report::goals(&measured);
     if !goals.is_empty() {
-        println!("goals (issues 2-4):\n{}", report::goals_text(&goals));
+        println!("goals (issues 2-6):\n{}", report::goals_text(&goals));
     }
     if let Err(e) = report::write(&out_dir, &measured, &machine, &opts) {
         eprintln!("cannot write the report into {}: {e}", out_dir.display());
@@ -316,7 +318,7 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
                     continue;
                 }
                 let prog = program(m.peer, bins, gobench);
-                let r = run_one(&prog, case, &m.params, opts.timeout, &scratch);
+                let r = run_one(&prog, m.peer, case, &m.params, opts.timeout, &scratch, bins);
                 let shown = match &r {
                     Ok(s) => format!("{:.1} {}", s["value"], case.unit),
                     Err(e) => format!("FAILED: {e}"),
@@ -335,21 +337,33 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
     out
 }
 
-/// One process: runs `prog WORKLOAD k=v..` and parses its `RESULT` line.
+/// One process: runs `prog WORKLOAD k=v..` and parses its `RESULT` line. For `echo`, the
+/// process is the shared load client, told to start `prog` as the server.
 fn run_one(
     prog: &Path,
+    peer: &str,
     case: &Case,
     params: &[(&str, usize)],
     timeout: Duration,
     scratch: &Path,
+    bins: &Path,
 ) -> Result<Sample, String> {
     let stdout_path = scratch.join("stdout");
     let stderr_path = scratch.join("stderr");
     let stdout = fs::File::create(&stdout_path).map_err(|e| e.to_string())?;
     let stderr = fs::File::create(&stderr_path).map_err(|e| e.to_string())?;
-    let mut cmd = Command::new(prog);
-    cmd.arg(case.workload)
-        .args(params.iter().map(|(k, v)| format!("{k}={v}")))
+    let echo = case.workload == "echo";
+    let mut cmd = Command::new(if echo {
+        bins.join("bench-echo-client")
+    } else {
+        prog.to_path_buf()
+    });
+    cmd.arg(case.workload);
+    if echo {
+        cmd.arg(format!("server={}", prog.display()))
+            .arg(format!("peer={peer}"));
+    }
+    cmd.args(params.iter().map(|(k, v)| format!("{k}={v}")))
         .env("GOMAXPROCS", case.procs.to_string())
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())

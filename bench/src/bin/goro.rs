@@ -1,5 +1,5 @@
 //! goro's versions of every workload: goroutines (`gmp_sched`), channels and `select!`
-//! (`gochan`), `Mutex` and `WaitGroup` (`gosync`). The driver of each workload is itself a
+//! (`gochan`), `Mutex` and `WaitGroup` (`gosync`), sockets (`gopoll`). The driver of each workload is itself a
 //! goroutine, as Go's `main` is; `chan-threads` alone runs goro's channel between OS threads.
 
 use gmp_sched::JoinHandle;
@@ -9,6 +9,7 @@ use goro_bench::threaded::{self, Channel};
 use goro_bench::{
     ms, ns_per, report, report_fairness, rss_kib, skynet_sum, spec, timed, unsupported, Args,
 };
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,9 @@ const PEER: &str = "goro";
 fn main() {
     let args = Args::from_env();
     goro_bench::exit_on_panic();
+    if args.workload == "echo-server" {
+        goro_bench::echo::raise_nofile_limit();
+    }
     if let Err(e) = gmp_sched::Builder::new().gomaxprocs(args.procs()).init() {
         eprintln!("cannot start goro's runtime: {e}");
         std::process::exit(1);
@@ -50,6 +54,7 @@ fn dispatch(a: &Args) {
         "uncontended" => locks::uncontended::<GoroMutex>(a, PEER),
         "mutex-tail" => locks::tail::<GoroMutex, Goroutines>(a, PEER),
         "waitgroup" => waitgroup(a),
+        "echo-server" => echo_server(),
         _ => unsupported(a, PEER),
     }
 }
@@ -343,4 +348,38 @@ fn waitgroup(args: &Args) {
         }
     });
     report(args, PEER, "ns_per_cycle", ns_per(d, n), &[]);
+}
+
+/// The `echo` server (`goro_bench::echo`): a goroutine per connection, as one writes it in Go.
+fn echo_server() {
+    let listener = gopoll::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
+    loop {
+        let conn = match listener.accept() {
+            Ok((c, _)) => c,
+            Err(e) => {
+                // Out of fds and the like: keep serving the others.
+                eprintln!("accept: {e}");
+                gmp_sched::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
+        let _ = conn.set_nodelay(true);
+        // SAFETY: the goroutine owns its connection and a buffer, nothing thread-bound.
+        unsafe {
+            go(move || {
+                let mut buf = [0u8; goro_bench::echo::SERVER_BUF];
+                loop {
+                    match (&conn).read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if (&conn).write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            })
+        };
+    }
 }

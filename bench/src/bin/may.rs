@@ -1,6 +1,7 @@
 //! may's coroutines as the goroutine peer, `procs` workers (`may::config().set_workers`). Its
 //! channels are unbounded (`may::sync::mpsc`), so it runs only the channel workloads where that
 //! changes nothing (`pingpong`: one message in flight each way; `skynet`). Locks: `may::sync::Mutex`.
+//! The `echo` server is `may::net` with a coroutine per connection.
 
 use goro_bench::locks::{self, Join, Lock, Spawn};
 use goro_bench::{ms, ns_per, report, rss_kib, skynet_sum, spec, timed, unsupported, Args};
@@ -14,6 +15,9 @@ const PEER: &str = "may";
 fn main() {
     let args = Args::from_env();
     goro_bench::exit_on_panic();
+    if args.workload == "echo-server" {
+        goro_bench::echo::raise_nofile_limit();
+    }
     may::config().set_workers(args.procs());
     let a = args.clone();
     // The driver runs as a coroutine, as Go's main is a goroutine.
@@ -26,6 +30,7 @@ fn main() {
         "mutex" => locks::mutex::<MayMutex, Coroutines>(&a, PEER),
         "uncontended" => locks::uncontended::<MayMutex>(&a, PEER),
         "mutex-tail" => locks::tail::<MayMutex, Coroutines>(&a, PEER),
+        "echo-server" => echo_server(),
         _ => unsupported(&a, PEER),
     });
     driver.join().unwrap();
@@ -156,4 +161,35 @@ fn skynet_run(args: &Args) {
     });
     assert_eq!(sum, skynet_sum(size));
     report(args, PEER, "ms", ms(d), &[]);
+}
+
+/// The `echo` server (`goro_bench::echo`): a coroutine per connection.
+fn echo_server() {
+    use std::io::{Read, Write};
+    let listener = may::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
+    loop {
+        let mut conn = match listener.accept() {
+            Ok((c, _)) => c,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                may::coroutine::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
+        let _ = conn.set_nodelay(true);
+        may::go!(move || {
+            let mut buf = [0u8; goro_bench::echo::SERVER_BUF];
+            loop {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if conn.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
 }

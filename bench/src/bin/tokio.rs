@@ -1,7 +1,8 @@
 //! tokio tasks as the goroutine peer. `procs=1` runs the current-thread runtime, otherwise the
 //! multi-thread runtime with `procs` workers; the driver of each workload is itself a spawned
 //! task, as Go's is a goroutine. Channels are `tokio::sync::mpsc` (capacity at least 1: tokio has
-//! no rendezvous channel, so `pingpong` uses capacity 1 each way) and `oneshot`.
+//! no rendezvous channel, so `pingpong` uses capacity 1 each way) and `oneshot`; the `echo`
+//! server is `tokio::net` with a task per connection.
 
 use goro_bench::{
     ms, ns_per, report, report_fairness, rss_kib, skynet_sum, spec, unsupported, Args,
@@ -20,6 +21,9 @@ type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 fn main() {
     let args = Args::from_env();
     goro_bench::exit_on_panic();
+    if args.workload == "echo-server" {
+        goro_bench::echo::raise_nofile_limit();
+    }
     let procs = args.procs();
     let rt = if procs == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -43,6 +47,7 @@ fn main() {
                 "select" => select(&a).await,
                 "skynet" => skynet_run(&a).await,
                 "fairness" => fairness(&a).await,
+                "echo-server" => echo_server().await,
                 _ => unsupported(&a, PEER),
             }
         })
@@ -228,4 +233,37 @@ async fn fairness(args: &Args) {
         txs[i].send(0).await.unwrap();
     }
     report_fairness(args, PEER, &counts);
+}
+
+/// The `echo` server (`goro_bench::echo`): a task per connection.
+async fn echo_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
+    loop {
+        let mut conn = match listener.accept().await {
+            Ok((c, _)) => c,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let _ = conn.set_nodelay(true);
+        tokio::spawn(async move {
+            let mut buf = [0u8; goro_bench::echo::SERVER_BUF];
+            loop {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if conn.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
 }

@@ -11,10 +11,12 @@ pub(crate) enum Group {
     Chan,
     /// Issue 4: sync.
     Sync,
+    /// Issue 6: the netpoller.
+    Net,
 }
 
 impl Group {
-    pub(crate) const ALL: [Group; 3] = [Group::Sched, Group::Chan, Group::Sync];
+    pub(crate) const ALL: [Group; 4] = [Group::Sched, Group::Chan, Group::Sync, Group::Net];
 
     /// Short name, used in file names (`docs/bench-sched.svg`).
     pub(crate) fn slug(self) -> &'static str {
@@ -22,6 +24,7 @@ impl Group {
             Group::Sched => "sched",
             Group::Chan => "chan",
             Group::Sync => "sync",
+            Group::Net => "net",
         }
     }
 
@@ -31,6 +34,7 @@ impl Group {
             Group::Sched => "Scheduler (issue 2): spawn, yield, parked goroutines",
             Group::Chan => "Channels and select (issue 3)",
             Group::Sync => "Sync (issue 4): Mutex, WaitGroup",
+            Group::Net => "Netpoller (issue 6): TCP echo server",
         }
     }
 }
@@ -41,7 +45,8 @@ pub(crate) struct Case {
     pub(crate) group: Group,
     /// Workload name, the binaries' first argument.
     pub(crate) workload: &'static str,
-    /// Parameters passed as `key=value` (also `procs`); `n` and `size` shrink under `--quick`.
+    /// Parameters passed as `key=value` (also `procs`); `n` and `size` shrink to a tenth under
+    /// `--quick`, `secs` to 1.
     pub(crate) params: Vec<(&'static str, usize)>,
     /// The P count: `GOMAXPROCS` for goro and Go, workers for tokio and may, CPUs for threads.
     pub(crate) procs: usize,
@@ -56,11 +61,11 @@ pub(crate) struct Case {
 }
 
 impl Case {
-    /// `workload k=v ..` without `n`/`size`: identifies the case in tables.
+    /// `workload k=v ..` without `n`/`size`/`secs`: identifies the case in tables.
     pub(crate) fn label(&self) -> String {
         let mut s = self.workload.to_string();
         for (k, v) in &self.params {
-            if !matches!(*k, "n" | "size") {
+            if !matches!(*k, "n" | "size" | "secs") {
                 s.push_str(&format!(" {k}={v}"));
             }
         }
@@ -87,8 +92,10 @@ impl Case {
         }
         if quick {
             for (k, v) in params.iter_mut() {
-                if matches!(*k, "n" | "size") {
-                    *v = (*v / 10).max(1);
+                match *k {
+                    "n" | "size" => *v = (*v / 10).max(1),
+                    "secs" => *v = 1,
+                    _ => {}
                 }
             }
         }
@@ -253,13 +260,45 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         ("ns_per_lock", "ns/lock"),
     ];
     v.push(tail);
+
+    // Issue 6: the netpoller. The client (`bench-echo-client`) starts each peer's server on
+    // the first `procs` CPUs and drives it from the others, so the two never share a CPU.
+    for conns in [100, 1_000] {
+        let mut echo = case(
+            Net,
+            "echo",
+            &[("conns", conns), ("secs", 3)],
+            (cpus / 2).max(1),
+            &["goro", "go", "tokio", "may"],
+            "ns/request",
+        );
+        echo.extras = vec![
+            ("rps", "requests/s (higher is better)"),
+            ("p50_us", "p50 latency µs"),
+            ("p99_us", "p99 latency µs"),
+            ("server_cpu_us_per_req", "server CPU µs/request"),
+            ("server_cpu_pct", "server CPU %"),
+            ("client_cpu_pct", "client CPU %"),
+            ("client_idle_pct", "client idle %"),
+            ("server_rss_kib", "server peak RSS KiB"),
+        ];
+        v.push(echo);
+    }
     v
+}
+
+/// Whether a larger `key` is better. `value` never is (see `bench/src/lib.rs`); among the
+/// extras, requests per second is.
+pub(crate) fn higher_is_better(key: &str) -> bool {
+    key == "rps"
 }
 
 /// A target an issue sets for goro.
 pub(crate) struct Goal {
     /// The case's label (`Case::label`).
     pub(crate) case: &'static str,
+    /// The metric the goal is on: `value`, or one of the case's extras.
+    pub(crate) metric: &'static str,
     /// What the issue asks, in words.
     pub(crate) text: &'static str,
     pub(crate) kind: GoalKind,
@@ -268,15 +307,28 @@ pub(crate) struct Goal {
 pub(crate) enum GoalKind {
     /// goro/peer at most `max`.
     Ratio { peer: &'static str, max: f64 },
+    /// goro/peer at least `min` (for a metric where more is better).
+    RatioAtLeast { peer: &'static str, min: f64 },
     /// goro's own value at most `max` (in the case's unit).
     Below { max: f64 },
 }
 
-/// The goals of issues 2, 3 and 4.
+/// The goals of issues 2, 3, 4 and 6.
 pub(crate) fn goals() -> Vec<Goal> {
     use GoalKind::*;
-    let g = |case, text, kind| Goal { case, text, kind };
-    vec![
+    let g = |case, text, kind| Goal {
+        case,
+        metric: "value",
+        text,
+        kind,
+    };
+    let on = |case, metric, text, kind| Goal {
+        case,
+        metric,
+        text,
+        kind,
+    };
+    let mut v = vec![
         g(
             "spawn",
             "spawn at or under Go's time",
@@ -396,7 +448,28 @@ pub(crate) fn goals() -> Vec<Goal> {
             "no waiter waits more than a few ms (Go's bound; here 5 ms)",
             Below { max: 5000.0 },
         ),
-    ]
+    ];
+    for case in ["echo conns=100", "echo conns=1000"] {
+        v.push(on(
+            case,
+            "rps",
+            "requests per second at or over Go's",
+            RatioAtLeast {
+                peer: "go",
+                min: 1.0,
+            },
+        ));
+        v.push(on(
+            case,
+            "p99_us",
+            "p99 latency at or under Go's",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ));
+    }
+    v
 }
 
 #[cfg(test)]
@@ -411,9 +484,15 @@ mod tests {
                 .iter()
                 .find(|c| c.label() == goal.case)
                 .unwrap_or_else(|| panic!("goal names no case: {}", goal.case));
-            if let GoalKind::Ratio { peer, .. } = goal.kind {
+            if let GoalKind::Ratio { peer, .. } | GoalKind::RatioAtLeast { peer, .. } = goal.kind {
                 assert!(case.peers.contains(&peer), "{}: no {peer}", goal.case);
             }
+            assert!(
+                goal.metric == "value" || case.extras.iter().any(|(k, _)| *k == goal.metric),
+                "{}: no metric {}",
+                goal.case,
+                goal.metric
+            );
         }
     }
 
@@ -440,6 +519,12 @@ mod tests {
         assert_eq!(
             spawn.params_for("threads", true),
             [("n", 1_000), ("procs", 2)]
+        );
+        let echo = all(2).into_iter().find(|c| c.workload == "echo").unwrap();
+        assert_eq!(echo.label(), "echo conns=100");
+        assert_eq!(
+            echo.params_for("go", true),
+            [("conns", 100), ("secs", 1), ("procs", 1)]
         );
     }
 }

@@ -53,7 +53,8 @@ pub(crate) fn chart(title: &str, rows: &[Row], peers: &[&str]) -> String {
         for (peer, ratio) in bars {
             let (x1, xr) = (x_of(1.0), x_of(ratio));
             let (left, w) = (x1.min(xr), (x1 - xr).abs().max(1.0));
-            let colour = if ratio <= 1.0 { "#2e7d32" } else { "#c62828" };
+            let goro_wins = (ratio <= 1.0) != (row.higher_is_better && ratio != 1.0);
+            let colour = if goro_wins { "#2e7d32" } else { "#c62828" };
             let clipped = ratio.log2().abs() > AXIS;
             let _ = writeln!(
                 body,
@@ -107,7 +108,7 @@ pub(crate) fn chart(title: &str, rows: &[Row], peers: &[&str]) -> String {
     );
     let _ = writeln!(
         svg,
-        r#"<text x="8" y="34" fill="dimgray">goro / peer (log scale; medians, all peers measured in the same run): left of 1, in green, goro is faster or smaller</text>"#
+        r#"<text x="8" y="34" fill="dimgray">goro / peer (log scale; medians, peers measured in the same run): green where goro wins, left of 1 except in rows where higher is better</text>"#
     );
     // Grid: a line per power of two, labelled on top.
     let mut k = -AXIS;
@@ -155,6 +156,7 @@ mod tests {
         let row = Row {
             label: "spawn <n>".into(),
             unit: "ns".into(),
+            higher_is_better: false,
             cells: vec![
                 Some(Cell {
                     median: Some(1.0),
