@@ -118,6 +118,10 @@ func main() {
 		mutex()
 	case "uncontended":
 		uncontended()
+	case "syscall":
+		syscallCost()
+	case "hog":
+		hog()
 	case "waitgroup":
 		waitgroup()
 	case "mutex-tail":
@@ -553,4 +557,47 @@ func echoServer() {
 			}
 		}()
 	}
+}
+
+// syscallCost: syscall.Syscall wraps the call in entersyscall/exitsyscall.
+func syscallCost() {
+	n := param("n", 1000000)
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		syscall.Syscall(syscall.SYS_GETPPID, 0, 0, 0)
+	}
+	report("ns_per_call", nsPer(time.Since(t0), n))
+}
+
+// hog: how late a 1 ms ticker runs while another goroutine spins without yielding.
+func hog() {
+	secs := param("secs", 2)
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		for !stop.Load() {
+		}
+		close(done)
+	}()
+	period := time.Millisecond
+	ticker := time.NewTicker(period)
+	end := time.Now().Add(time.Duration(secs) * time.Second)
+	var late []float64
+	last := time.Now()
+	for time.Now().Before(end) {
+		<-ticker.C
+		now := time.Now()
+		l := now.Sub(last.Add(period))
+		if l < 0 {
+			l = 0
+		}
+		late = append(late, float64(l.Nanoseconds())/1e3)
+		last = now
+	}
+	ticker.Stop()
+	stop.Store(true)
+	<-done
+	slices.Sort(late)
+	pick := func(q float64) float64 { return late[int(q*float64(len(late)-1))] }
+	report("p99_late_us", pick(0.99), kv{"p50_late_us", pick(0.5)}, kv{"max_late_us", late[len(late)-1]})
 }

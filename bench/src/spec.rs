@@ -16,6 +16,8 @@
 //! | `mutex`        | n locks (1,000,000), g, work outside lock   | ns per lock/unlock             |
 //! | `uncontended`  | n (10,000,000)                              | ns per lock+unlock             |
 //! | `waitgroup`    | n cycles (1,000,000), spawn (0 or 1)        | ns per add/done/wait cycle     |
+//! | `syscall`      | n (1,000,000), one P                        | ns per wrapped getppid         |
+//! | `hog`          | secs (2), one P, one spinning goroutine     | p99 lateness of a 1 ms tick, µs |
 //! | `mutex-tail`   | n locks (1,000,000), g (4)                  | longest wait for the lock, µs  |
 //! | `echo`         | conns (100), secs (3); 64-byte round trips  | ns per request (1e9 / rps)     |
 //!
@@ -50,6 +52,10 @@ pub const MUTEX_N: usize = 1_000_000;
 pub const MUTEX_WORK: usize = 100;
 /// `uncontended`: lock/unlock pairs.
 pub const UNCONTENDED_N: usize = 10_000_000;
+/// `syscall`: wrapped system calls.
+pub const SYSCALL_N: usize = 1_000_000;
+/// `hog`: seconds a goroutine spins while a 1 ms ticker measures its lateness.
+pub const HOG_SECS: usize = 2;
 /// `waitgroup`: add/done/wait cycles.
 pub const WAITGROUP_N: usize = 1_000_000;
 /// `echo`: connections, each with one request in flight.

@@ -10,9 +10,9 @@ use goro_bench::{
     ms, ns_per, report, report_fairness, rss_kib, skynet_sum, spec, timed, unsupported, Args,
 };
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const PEER: &str = "goro";
 
@@ -54,6 +54,8 @@ fn dispatch(a: &Args) {
         "uncontended" => locks::uncontended::<GoroMutex>(a, PEER),
         "mutex-tail" => locks::tail::<GoroMutex, Goroutines>(a, PEER),
         "waitgroup" => waitgroup(a),
+        "syscall" => syscall_cost(a),
+        "hog" => hog(a),
         "echo-server" => echo_server(),
         _ => unsupported(a, PEER),
     }
@@ -382,4 +384,56 @@ fn echo_server() {
             })
         };
     }
+}
+
+/// `syscall`: the cost of `gmp_sched::syscall` around a trivial system call (getppid), the
+/// way Go's `syscall.Syscall` wraps one in entersyscall/exitsyscall.
+fn syscall_cost(args: &Args) {
+    let n = args.usize("n", spec::SYSCALL_N);
+    let (d, ()) = timed(|| {
+        for _ in 0..n {
+            // SAFETY: getppid has no preconditions and cannot fail.
+            std::hint::black_box(gmp_sched::syscall(|| unsafe { libc::getppid() }));
+        }
+    });
+    report(args, PEER, "ns_per_call", ns_per(d, n), &[]);
+}
+
+/// `hog`: how late a 1 ms ticker's goroutine runs while another goroutine spins without
+/// ever yielding, on one P. Lateness of a tick = its interval minus the period.
+fn hog(args: &Args) {
+    let secs = args.usize("secs", spec::HOG_SECS) as u64;
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    // SAFETY: the spinner holds only an atomic flag.
+    let spinner = unsafe {
+        go(move || {
+            while !s.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        })
+    };
+    let period = Duration::from_millis(1);
+    let ticker = gochan::tick(period);
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut late = Vec::new();
+    let mut last = Instant::now();
+    while Instant::now() < end {
+        ticker.c().recv();
+        let now = Instant::now();
+        late.push(now.saturating_duration_since(last + period).as_micros() as u32);
+        last = now;
+    }
+    ticker.stop();
+    stop.store(true, Ordering::Relaxed);
+    spinner.join().unwrap();
+    let mut pct = |p| f64::from(locks::percentile(&mut late, p));
+    let (p50, p99, max) = (pct(50.0), pct(99.0), pct(100.0));
+    report(
+        args,
+        PEER,
+        "p99_late_us",
+        p99,
+        &[("p50_late_us", p50), ("max_late_us", max)],
+    );
 }

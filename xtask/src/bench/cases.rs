@@ -11,12 +11,20 @@ pub(crate) enum Group {
     Chan,
     /// Issue 4: sync.
     Sync,
+    /// Issue 5: sysmon, syscalls and preemption.
+    Sysmon,
     /// Issue 6: the netpoller.
     Net,
 }
 
 impl Group {
-    pub(crate) const ALL: [Group; 4] = [Group::Sched, Group::Chan, Group::Sync, Group::Net];
+    pub(crate) const ALL: [Group; 5] = [
+        Group::Sched,
+        Group::Chan,
+        Group::Sync,
+        Group::Sysmon,
+        Group::Net,
+    ];
 
     /// Short name, used in file names (`docs/bench-sched.svg`).
     pub(crate) fn slug(self) -> &'static str {
@@ -24,6 +32,7 @@ impl Group {
             Group::Sched => "sched",
             Group::Chan => "chan",
             Group::Sync => "sync",
+            Group::Sysmon => "sysmon",
             Group::Net => "net",
         }
     }
@@ -34,6 +43,7 @@ impl Group {
             Group::Sched => "Scheduler (issue 2): spawn, yield, parked goroutines",
             Group::Chan => "Channels and select (issue 3)",
             Group::Sync => "Sync (issue 4): Mutex, WaitGroup",
+            Group::Sysmon => "Sysmon (issue 5): syscalls and a goroutine that never yields",
             Group::Net => "Netpoller (issue 6): TCP echo server",
         }
     }
@@ -261,6 +271,29 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
     ];
     v.push(tail);
 
+    // Issue 5: sysmon. Both on one P, where a stuck goroutine would stall everything.
+    v.push(case(
+        Sysmon,
+        "syscall",
+        &[("n", 1_000_000)],
+        1,
+        &["goro", "go"],
+        "ns/call",
+    ));
+    let mut hog = case(
+        Sysmon,
+        "hog",
+        &[("secs", 2)],
+        1,
+        &["goro", "go"],
+        "p99 µs late",
+    );
+    hog.extras = vec![
+        ("p50_late_us", "p50 µs late"),
+        ("max_late_us", "max µs late"),
+    ];
+    v.push(hog);
+
     // Issue 6: the netpoller. The client (`bench-echo-client`) starts each peer's server on
     // the first `procs` CPUs and drives it from the others, so the two never share a CPU.
     for conns in [100, 1_000] {
@@ -313,7 +346,7 @@ pub(crate) enum GoalKind {
     Below { max: f64 },
 }
 
-/// The goals of issues 2, 3, 4 and 6.
+/// The goals of issues 2 to 6.
 pub(crate) fn goals() -> Vec<Goal> {
     use GoalKind::*;
     let g = |case, text, kind| Goal {
@@ -380,6 +413,22 @@ pub(crate) fn goals() -> Vec<Goal> {
             Ratio {
                 peer: "go",
                 max: 1.0,
+            },
+        ),
+        g(
+            "syscall",
+            "syscall enter+exit overhead at or under Go's",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "hog",
+            "hog: a ticker's p99 lateness within 2x of Go's (async preemption)",
+            Ratio {
+                peer: "go",
+                max: 2.0,
             },
         ),
         g(
