@@ -240,6 +240,9 @@ where
     if let Err(e) = crate::sched::spawn_g(g) {
         panic!("goro: cannot allocate a goroutine stack: {e}");
     }
+    // A safe point, as in Go: a goroutine spawning in a long loop whose P sysmon gave away
+    // queues itself behind the goroutines it made instead of running on without a P.
+    crate::preempt_point();
     JoinHandle {
         task,
         _not_sync: PhantomData,
