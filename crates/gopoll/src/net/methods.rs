@@ -76,3 +76,75 @@ macro_rules! poll_methods {
         }
     };
 }
+
+/// `AsRawFd`, `AsFd`, and `Read`/`Write` for a stream socket and for a shared reference to
+/// it, as std has them: each op goes through the socket's [`PollFd`](crate::PollFd).
+macro_rules! stream_io {
+    ($t:ty) => {
+        impl AsRawFd for $t {
+            fn as_raw_fd(&self) -> RawFd {
+                self.fd.as_raw_fd()
+            }
+        }
+
+        impl AsFd for $t {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.fd.as_fd()
+            }
+        }
+
+        impl Read for $t {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                (&*self).read(buf)
+            }
+
+            fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+                (&*self).read_vectored(bufs)
+            }
+        }
+
+        impl Read for &$t {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if buf.is_empty() {
+                    // Go's FD.Read: a zero-byte read on a stream returns at once (recv(2)
+                    // would say EAGAIN on an idle socket and park).
+                    return Ok(0);
+                }
+                self.fd.read_with(|mut s| s.read(buf))
+            }
+
+            fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+                self.fd.read_with(|mut s| s.read_vectored(bufs))
+            }
+        }
+
+        impl Write for $t {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                (&*self).write(buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                (&*self).write_vectored(bufs)
+            }
+
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+
+        impl Write for &$t {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.fd.write_with(|s| sys::send(s.as_raw_fd(), buf))
+            }
+
+            fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                self.fd
+                    .write_with(|s| sys::send_vectored(s.as_raw_fd(), bufs))
+            }
+
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
