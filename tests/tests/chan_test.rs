@@ -12,46 +12,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Where the parties of a test run.
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Goroutines,
-    Threads,
-    Mixed,
-}
+mod common;
 
-const MODES: [Mode; 3] = [Mode::Goroutines, Mode::Threads, Mode::Mixed];
-
-/// A started party; `join` re-raises its panic.
-enum Party<T> {
-    G(goro::JoinHandle<T>),
-    T(std::thread::JoinHandle<T>),
-}
-
-impl<T> Party<T> {
-    fn join(self) -> T {
-        let r = match self {
-            Party::G(h) => h.join(),
-            Party::T(h) => h.join(),
-        };
-        r.unwrap_or_else(|e| std::panic::resume_unwind(e))
-    }
-}
-
-/// Starts party `i` of a test: a goroutine or a thread, by `mode`.
-fn go<T: Send + 'static>(mode: Mode, i: usize, f: impl FnOnce() -> T + Send + 'static) -> Party<T> {
-    let goroutine = match mode {
-        Mode::Goroutines => true,
-        Mode::Threads => false,
-        Mode::Mixed => i & 1 == 0,
-    };
-    if goroutine {
-        // SAFETY: the test bodies keep only channels, Arcs and atomics across blocking calls.
-        Party::G(unsafe { goro::spawn(f) })
-    } else {
-        Party::T(std::thread::spawn(f))
-    }
-}
+use common::{go, Mode, MODES};
 
 /// TestChan, for one capacity.
 fn chan_matrix(mode: Mode, cap: usize) {

@@ -8,46 +8,9 @@
 use gochan::internal::wait_parked;
 use gochan::{select, Chan, Select};
 
-/// Where the parties of a test run.
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Goroutines,
-    Threads,
-    Mixed,
-}
+mod common;
 
-const MODES: [Mode; 3] = [Mode::Goroutines, Mode::Threads, Mode::Mixed];
-
-/// A started party; `join` re-raises its panic.
-enum Party<T> {
-    G(goro::JoinHandle<T>),
-    T(std::thread::JoinHandle<T>),
-}
-
-impl<T> Party<T> {
-    fn join(self) -> T {
-        let r = match self {
-            Party::G(h) => h.join(),
-            Party::T(h) => h.join(),
-        };
-        r.unwrap_or_else(|e| std::panic::resume_unwind(e))
-    }
-}
-
-/// Starts party `i` of a test: a goroutine or a thread, by `mode`.
-fn go<T: Send + 'static>(mode: Mode, i: usize, f: impl FnOnce() -> T + Send + 'static) -> Party<T> {
-    let goroutine = match mode {
-        Mode::Goroutines => true,
-        Mode::Threads => false,
-        Mode::Mixed => i & 1 == 0,
-    };
-    if goroutine {
-        // SAFETY: the test bodies keep only channels across blocking calls.
-        Party::G(unsafe { goro::spawn(f) })
-    } else {
-        Party::T(std::thread::spawn(f))
-    }
-}
+use common::{go, MODES};
 
 /// A select acts on the state of its channels at one moment: from the time the second party
 /// starts, c1 or c2 is always ready, so its non-blocking select never takes `default`.

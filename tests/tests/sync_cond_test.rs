@@ -2,9 +2,12 @@
 //! TestCondBroadcast, TestCondSignalStealing. (TestCondCopy has no counterpart: Rust moves are
 //! checked by the borrow checker.)
 
+mod common;
+
+use common::wait_until;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use gosync::{Cond, Mutex};
 
@@ -12,17 +15,6 @@ fn go(f: impl FnOnce() + Send + 'static) -> goro::JoinHandle<()> {
     // SAFETY: test bodies hold only gosync guards and handles, Arcs and atomics across
     // blocking calls.
     unsafe { goro::spawn(f) }
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "condition never came true"
-        );
-        goro::yield_now();
-    }
 }
 
 /// TestCondSignal: n waiters, each signal wakes exactly one.

@@ -3,39 +3,15 @@
 //! observed through the mutex's test-only view. (TestMutexMisuse cannot be written: a guard
 //! unlocks exactly once.)
 
+mod common;
+
+use common::{start, wait_until};
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gosync::{Mutex, WaitGroup};
-
-/// Starts `f` on a goroutine (`goroutine == true`) or a plain thread, counted in `wg`.
-fn start(goroutine: bool, wg: &WaitGroup, f: impl FnOnce() + Send + 'static) {
-    wg.add(1);
-    let wg = wg.clone();
-    let body = move || {
-        f();
-        wg.done();
-    };
-    if goroutine {
-        // SAFETY: test bodies hold only gosync guards, Arcs and atomics across blocking calls.
-        unsafe { goro::spawn(body) };
-    } else {
-        std::thread::spawn(body);
-    }
-}
-
-/// Yields until `cond` holds; a minute without it is a hang.
-fn wait_until(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "condition never came true"
-        );
-        goro::yield_now();
-    }
-}
 
 fn spin_for(d: Duration) {
     let start = Instant::now();

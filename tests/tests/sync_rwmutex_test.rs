@@ -2,37 +2,14 @@
 //! readers and writers hammering one lock (TestRWMutex), and Go's writer preference.
 //! (TestRLocker has no counterpart: gosync has no Locker interface.)
 
+mod common;
+
+use common::{start, wait_until};
+
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use gosync::{RwMutex, WaitGroup};
-
-fn start(goroutine: bool, wg: &WaitGroup, f: impl FnOnce() + Send + 'static) {
-    wg.add(1);
-    let wg = wg.clone();
-    let body = move || {
-        f();
-        wg.done();
-    };
-    if goroutine {
-        // SAFETY: test bodies hold only gosync guards, Arcs and atomics across blocking calls.
-        unsafe { goro::spawn(body) };
-    } else {
-        std::thread::spawn(body);
-    }
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "condition never came true"
-        );
-        goro::yield_now();
-    }
-}
 
 /// TestParallelReaders: n readers all hold the read lock at the same time.
 #[test]
