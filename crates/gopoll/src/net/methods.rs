@@ -77,9 +77,8 @@ macro_rules! poll_methods {
     };
 }
 
-/// `AsRawFd`, `AsFd`, and `Read`/`Write` for a stream socket and for a shared reference to
-/// it, as std has them: each op goes through the socket's [`PollFd`](crate::PollFd).
-macro_rules! stream_io {
+/// `AsRawFd` and `AsFd` for a socket type wrapping a [`PollFd`](crate::PollFd) in `fd`.
+macro_rules! fd_impls {
     ($t:ty) => {
         impl AsRawFd for $t {
             fn as_raw_fd(&self) -> RawFd {
@@ -92,6 +91,14 @@ macro_rules! stream_io {
                 self.fd.as_fd()
             }
         }
+    };
+}
+
+/// `AsRawFd`, `AsFd`, and `Read`/`Write` for a stream socket and for a shared reference to
+/// it, as std has them: each op goes through the socket's [`PollFd`](crate::PollFd).
+macro_rules! stream_io {
+    ($t:ty) => {
+        fd_impls!($t);
 
         impl Read for $t {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
