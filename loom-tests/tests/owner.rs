@@ -33,6 +33,7 @@ fn sysmon(p: Arc<P>, retook: Arc<AtomicBool>) -> thread::JoinHandle<()> {
         let seen = p.owner.load();
         if p.owner.retake(seen) {
             retook.store(true, Ordering::Relaxed);
+            // SAFETY: the retake made sysmon the P's only user; loom checks exactly that.
             p.queue.with_mut(|q| unsafe { *q += 1 });
         }
     })
@@ -49,6 +50,7 @@ fn pin_and_retake_never_share_the_queues() {
         for _ in 0..2 {
             match p.owner.pin(gen) {
                 Pin::Pinned => {
+                    // SAFETY: pinned, so the queues are ours; loom checks exactly that.
                     p.queue.with_mut(|q| unsafe { *q += 1 });
                     p.owner.unpin(gen);
                 }
@@ -76,6 +78,7 @@ fn syscall_exit_and_retake_never_share_the_queues() {
         if p.owner.exit_syscall(gen) {
             assert_eq!(p.owner.state(), P_RUNNING);
             if p.owner.pin(gen) == Pin::Pinned {
+                // SAFETY: pinned, so the queues are ours; loom checks exactly that.
                 p.queue.with_mut(|q| unsafe { *q += 1 });
                 p.owner.unpin(gen);
             }
@@ -94,6 +97,7 @@ fn reclaim_after_switch_and_retake_never_share_the_queues() {
         // The goroutine switched out: its M takes the P back to schedule the next one.
         let kept = p.owner.reclaim(gen);
         if kept {
+            // SAFETY: reclaimed, so the queues are ours; loom checks exactly that.
             p.queue.with_mut(|q| unsafe { *q += 1 });
         }
         s.join().unwrap();

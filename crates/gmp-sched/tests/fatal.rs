@@ -1,5 +1,6 @@
 //! Bad input and fatal faults, each in a child process: a clear message and a non-zero
 //! exit, never a hang or a bare SIGSEGV.
+#![cfg(not(loom))]
 
 mod common;
 

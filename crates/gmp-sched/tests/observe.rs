@@ -1,5 +1,6 @@
 //! Observability: goroutine dumps with wait reasons, deadlock detection under `run`, the
 //! leak check, schedtrace and metrics.
+#![cfg(not(loom))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! runnext hand-off, the 61-tick global-queue rule, stealing, set_gomaxprocs.
 //!
 //! Tests here share one runtime and assert on scheduling order, so they take `SERIAL`.
+#![cfg(not(loom))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Spawning and joining goroutines, from threads and from goroutines; panics; many
 //! goroutines alive at once; goroutine-local storage.
+#![cfg(not(loom))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! stall the goroutines queued behind it (sysmon retakes its P); a wired goroutine stays on
 //! its thread. Each test waits for *progress* (a count reached), with a generous bound only
 //! so a broken runtime fails instead of hanging: no timing decides a result.
+#![cfg(not(loom))]
 
 use gmp_sched::{lock_os_thread, sleep, spawn, syscall, unlock_os_thread, yield_now, Builder};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,6 +1,7 @@
 //! Threads stay bounded: a burst of blocking syscalls makes Ms, and once it is over the
 //! idle ones beyond a few exit again. (A binary of its own, so no other test's threads
 //! count.)
+#![cfg(not(loom))]
 
 use gmp_sched::{spawn, syscall, Builder};
 use std::time::{Duration, Instant};

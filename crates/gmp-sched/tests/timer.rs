@@ -1,4 +1,5 @@
 //! Timers: sleep in goroutines and threads, Timer stop/reset/period, park_until.
+#![cfg(not(loom))]
 
 use gmp_sched::{park, park_until, sleep, spawn, Timer, WaitReason, Waiter};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,6 @@
 //! The waiter: park/unpark between goroutines, between threads, and mixed; unpark before
 //! park; `release` runs exactly once.
+#![cfg(not(loom))]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Out of fds (EMFILE) in an accept loop: accept returns the error at once instead of
 //! spinning or hanging, and the pending connection is still there once fds are freed.
 //! Its own test binary: it lowers this process's RLIMIT_NOFILE.
+#![cfg(not(loom))]
 
 use gopoll::net::TcpListener;
 use std::os::fd::OwnedFd;

@@ -1,4 +1,5 @@
 //! `PollFd` around fds std has no goroutine-blocking type for: a pipe.
+#![cfg(not(loom))]
 
 use gopoll::PollFd;
 use std::fs::File;

@@ -1,5 +1,6 @@
 //! TCP from goroutines, threads and both: echo, half-close, reset, connect errors,
 //! try_clone, and `close` waking parked ops.
+#![cfg(not(loom))]
 
 use gopoll::net::{TcpListener, TcpStream};
 use std::io::{self, Read, Write};

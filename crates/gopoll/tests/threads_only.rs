@@ -1,6 +1,7 @@
 //! A program of plain threads, no goroutine anywhere: nobody runs a scheduler M, so a
 //! thread whose op must wait polls by itself (or waits for the thread that does). This
 //! file must spawn no goroutine.
+#![cfg(not(loom))]
 
 use gopoll::net::{TcpListener, TcpStream};
 use std::io::{Read, Write};

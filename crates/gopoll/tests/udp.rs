@@ -1,4 +1,5 @@
 //! UDP from goroutines and threads: ping-pong, several receivers on one socket, close.
+#![cfg(not(loom))]
 
 use gopoll::net::UdpSocket;
 use std::sync::Arc;

@@ -1,4 +1,5 @@
 //! Unix domain sockets (stream and datagram) in a temporary directory.
+#![cfg(not(loom))]
 
 use gopoll::net::{UnixDatagram, UnixListener, UnixStream};
 use std::io::{Read, Write};
