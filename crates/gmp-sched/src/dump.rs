@@ -186,15 +186,19 @@ fn info(g: &G, now: u64) -> Option<GoroutineInfo> {
 /// h.join().unwrap();
 /// ```
 pub fn goroutines() -> Vec<GoroutineInfo> {
+    listed(|_| true)
+}
+
+/// The live goroutines `keep` picks, by id.
+fn listed(keep: impl Fn(&G) -> bool) -> Vec<GoroutineInfo> {
     let Some(s) = sched::try_get() else {
         return Vec::new();
     };
-    let now = COARSE_NOW
-        .load(Ordering::Relaxed)
-        .max(nanos(Instant::now()));
+    let now = nanos(Instant::now());
     s.allgs
         .snapshot()
         .iter()
+        .filter(|g| keep(g))
         .filter_map(|g| info(g, now))
         .collect()
 }
@@ -290,10 +294,12 @@ pub(crate) fn check_dead(idle_ms: usize) {
 
 /// The leak-check scope of goroutines spawned from here: a goroutine inherits its spawner's.
 pub(crate) fn current_scope() -> u64 {
-    match crate::g::current() {
-        Some(g) => g.scope.load(Ordering::Relaxed),
-        None => THREAD_SCOPE.with(|s| s.get()),
+    let g = crate::g::current_ptr();
+    if g.is_null() {
+        return THREAD_SCOPE.with(|s| s.get());
     }
+    // SAFETY: the running G is kept alive by its M's running slot.
+    unsafe { (*g).scope.load(Ordering::Relaxed) }
 }
 
 /// Makes `scope` the current goroutine's (or thread's) leak-check scope; returns the old.
@@ -356,16 +362,7 @@ pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
 }
 
 fn leaked_in(scope: u64) -> Vec<GoroutineInfo> {
-    let Some(s) = sched::try_get() else {
-        return Vec::new();
-    };
-    let now = nanos(Instant::now());
-    s.allgs
-        .snapshot()
-        .iter()
-        .filter(|g| g.scope.load(Ordering::Relaxed) == scope)
-        .filter_map(|g| info(g, now))
-        .collect()
+    listed(|g| g.scope.load(Ordering::Relaxed) == scope)
 }
 
 // ---------------------------------------------------------------------------------------

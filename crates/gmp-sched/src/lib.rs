@@ -104,6 +104,16 @@ pub(crate) fn report(msg: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{msg}");
 }
 
+/// The message of a panic payload (`panic!`'s `&str` or `String`), or `Box<dyn Any>`.
+#[cfg(not(loom))]
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>")
+}
+
 /// Reports `fatal error: {msg}` and aborts: for states the runtime cannot recover from.
 #[cfg(not(loom))]
 pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {

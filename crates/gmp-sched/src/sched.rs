@@ -327,11 +327,7 @@ fn new_m(h: Handoff) {
             // a dead thread. Abort with the message instead.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m_main(m, h)));
             if let Err(e) = r {
-                let msg = e
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| e.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("?");
+                let msg = crate::panic_message(&*e);
                 crate::fatal(format_args!("the goro scheduler panicked: {msg}"));
             }
             get().nthreads.fetch_sub(1, Ordering::Relaxed);
@@ -1009,11 +1005,12 @@ fn stop_m(ms: &mut MState) -> bool {
     // Become the timer sleeper if a timer is pending and no sleeper waits for an earlier one.
     let deadline = {
         let mut sl = s.sleeper.lock().unwrap();
-        let next =
-            s.ps.iter()
-                .map(|p| p.timers.next())
-                .min()
-                .unwrap_or(u64::MAX);
+        let next = s
+            .active()
+            .iter()
+            .map(|p| p.timers.next())
+            .min()
+            .unwrap_or(u64::MAX);
         // An overdue timer we could not get a P for is sysmon's: do not spin on it.
         let future = next > nanos(Instant::now());
         let mine = future && sl.as_ref().is_none_or(|(d, _)| next < *d);
@@ -1107,9 +1104,11 @@ pub(crate) fn timer_added(when: u64) {
 
 /// The timer heap a new timer goes to: the current P's, else P 0's.
 pub(crate) fn timer_heap() -> &'static TimerHeap {
+    let s = get();
     match current_p() {
-        Some(p) => &p.timers,
-        None => &get().ps[0].timers,
+        // Never a retired P's: its heap was drained to P 0's and nobody looks at it.
+        Some(p) if p.id < s.gomaxprocs.load(Ordering::Relaxed) => &p.timers,
+        _ => &s.ps[0].timers,
     }
 }
 

@@ -83,11 +83,7 @@ impl<T> Join<T> {
 }
 
 fn report_unjoined(id: u64, at: &Location<'_>, payload: &(dyn Any + Send)) {
-    let msg = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let msg = crate::panic_message(payload);
     crate::report(format_args!(
         "goroutine {id} (spawned at {at}) panicked and was never joined: {msg}"
     ));

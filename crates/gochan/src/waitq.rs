@@ -95,11 +95,12 @@ impl Parker {
         }
     }
 
-    /// Parks until unparked (or spuriously).
-    fn park(&self, reason: WaitReason, deadline: Option<Instant>) {
+    /// Parks until unparked (or spuriously), or past `deadline`; `release` as for
+    /// `gmp_sched::park`.
+    fn park(reason: WaitReason, deadline: Option<Instant>, release: impl FnOnce()) {
         match deadline {
-            None => gmp_sched::park(reason, || {}),
-            Some(d) => gmp_sched::park_until(reason, d, || {}),
+            None => gmp_sched::park(reason, release),
+            Some(d) => gmp_sched::park_until(reason, d, release),
         }
     }
 
@@ -134,10 +135,7 @@ impl Parker {
             release();
             self.spin_for_done();
         } else {
-            match deadline {
-                None => gmp_sched::park(reason, release),
-                Some(d) => gmp_sched::park_until(reason, d, release),
-            }
+            Self::park(reason, deadline, release);
         }
         loop {
             // Acquire: pairs with the Release store in `Wakeup::drop`; the node's slot and the
@@ -167,10 +165,10 @@ impl Parker {
                         // A waker got in first: it finishes shortly and unparks us.
                         continue;
                     }
-                    self.park(reason, deadline);
+                    Self::park(reason, deadline, || {});
                 }
                 // WAITING without a deadline, or CLAIMED: a waker will unpark us.
-                _ => self.park(reason, None),
+                _ => Self::park(reason, None, || {}),
             }
         }
     }
