@@ -4,8 +4,13 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 
-/// The most Ps a runtime can have (`set_gomaxprocs` clamps to it).
+/// The Ps a runtime has room for unless it starts with more: `set_gomaxprocs` clamps to the
+/// larger of this and the GOMAXPROCS it started with. GOMAXPROCS itself may be any
+/// positive 32-bit number, as in Go; each P costs about 1 KiB whether it runs or not.
 pub const MAX_PROCS: usize = 256;
+
+/// The largest GOMAXPROCS accepted (Go parses it as a 32-bit integer).
+const MAX_GOMAXPROCS: usize = i32::MAX as usize;
 
 /// Default goroutine stack size: 256 KiB of address space, of which only the pages a
 /// goroutine touches become memory.
@@ -97,7 +102,8 @@ impl Builder {
         Builder::default()
     }
 
-    /// The number of Ps: goroutines running in parallel (Go's GOMAXPROCS), 1 to [`MAX_PROCS`].
+    /// The number of Ps: goroutines running in parallel (Go's GOMAXPROCS), 1 to 2^31 - 1.
+    /// More than [`MAX_PROCS`] makes room for that many (about 1 KiB each).
     ///
     /// ```
     /// let b = gmp_sched::Builder::new().gomaxprocs(4);
@@ -146,10 +152,10 @@ impl Builder {
 
     pub(crate) fn config(self) -> Result<Config, Error> {
         let gomaxprocs = match self.gomaxprocs {
-            Some(n) if (1..=MAX_PROCS).contains(&n) => n,
+            Some(n) if (1..=MAX_GOMAXPROCS).contains(&n) => n,
             Some(n) => {
                 return Err(Error::BadConfig(format!(
-                    "gomaxprocs {n} out of range 1..={MAX_PROCS}"
+                    "gomaxprocs {n} out of range 1..={MAX_GOMAXPROCS}"
                 )))
             }
             None => gomaxprocs_from_env(std::env::var("GOMAXPROCS").ok())?,
@@ -181,11 +187,11 @@ pub(crate) fn gomaxprocs_from_env(value: Option<String>) -> Result<usize, Error>
             .min(MAX_PROCS));
     };
     match value.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_PROCS).contains(&n) => Ok(n),
+        Ok(n) if (1..=MAX_GOMAXPROCS).contains(&n) => Ok(n),
         _ => Err(Error::BadEnv {
             var: "GOMAXPROCS",
             value,
-            expected: "an integer from 1 to 256",
+            expected: "an integer from 1 to 2147483647",
         }),
     }
 }
@@ -223,7 +229,9 @@ mod tests {
     fn gomaxprocs_env() {
         assert_eq!(gomaxprocs_from_env(Some("3".into())), Ok(3));
         assert_eq!(gomaxprocs_from_env(Some(" 1 ".into())), Ok(1));
-        for bad in ["abc", "0", "-1", "", "257", "1.5"] {
+        assert_eq!(gomaxprocs_from_env(Some("257".into())), Ok(257));
+        assert_eq!(gomaxprocs_from_env(Some("2147483647".into())), Ok(i32::MAX as usize));
+        for bad in ["abc", "0", "-1", "", "2147483648", "1.5"] {
             let e = gomaxprocs_from_env(Some(bad.into())).unwrap_err();
             assert!(e.to_string().starts_with("GOMAXPROCS="), "{e}");
         }

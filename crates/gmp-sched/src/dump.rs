@@ -271,13 +271,22 @@ pub(crate) fn check_dead(idle_ms: usize) {
         return;
     }
     let s = get();
-    if s.nthreads.load(Ordering::SeqCst) > idle_ms
+    // Sections of work in flight on threads not counted here (see `sched::InFlight`): none
+    // may be open, before or after the look, and none may have ended during it.
+    let done = s.inflight_done.load(Ordering::SeqCst);
+    let in_flight = || s.inflight.load(Ordering::SeqCst) != 0;
+    if in_flight()
+        || s.nthreads.load(Ordering::SeqCst) > idle_ms
         || s.ngoroutine.load(Ordering::SeqCst) == 0
         || !s.global.is_empty()
-        || s.active()
+        // Every P, retired ones too: a P just beyond GOMAXPROCS may still hold timers or
+        // work on their way to P 0 and the global queue.
+        || s.ps
             .iter()
             .any(|p| p.has_work() || p.timers.next() != u64::MAX)
         || crate::netpoll::get().is_some_and(|p| p.has_waiters())
+        || in_flight()
+        || s.inflight_done.load(Ordering::SeqCst) != done
     {
         return;
     }
@@ -344,7 +353,7 @@ pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
     let outer = set_scope(scope);
     let r = f();
     set_scope(outer);
-    let deadline = Instant::now() + grace;
+    let deadline = crate::sched::deadline_after(Instant::now(), grace);
     loop {
         let leaked = leaked_in(scope);
         if leaked.is_empty() {

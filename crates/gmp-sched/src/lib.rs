@@ -147,7 +147,8 @@ pub fn gomaxprocs() -> usize {
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Sets the number of Ps (clamped to [`MAX_PROCS`]) and returns the previous number; `0`
+/// Sets the number of Ps (clamped to the room the runtime has: [`MAX_PROCS`], or the
+/// GOMAXPROCS it started with if larger) and returns the previous number; `0`
 /// changes nothing (Go's `runtime.GOMAXPROCS(n)`). Ps beyond the new number are given up
 /// at their next schedule, their goroutines moving to the global queue.
 ///

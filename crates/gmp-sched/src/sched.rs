@@ -60,7 +60,12 @@ pub(crate) struct Sched {
     /// Every live G.
     pub(crate) allgs: Registry,
     /// Ms parked in `stop_locked_m`, waiting for their wired goroutine.
-    nlockedidle: AtomicUsize,
+    pub(crate) nlockedidle: AtomicUsize,
+    /// Threads outside the M count (sysmon, a plain thread) moving work between places the
+    /// deadlock detector looks at; see [`InFlight`].
+    pub(crate) inflight: AtomicUsize,
+    /// [`InFlight`] sections ended, so a check can tell that one ran while it looked.
+    pub(crate) inflight_done: AtomicU64,
     sleeper: Mutex<Option<(u64, Arc<M>)>>,
     epoch: Instant,
     thread_name: String,
@@ -112,7 +117,8 @@ pub(crate) fn try_get() -> Option<&'static Sched> {
 
 impl Sched {
     fn new(cfg: Config) -> Sched {
-        let ps: Box<[P]> = (0..MAX_PROCS).map(P::new).collect();
+        // Room for MAX_PROCS Ps, or as many as asked for at start-up if that is more.
+        let ps: Box<[P]> = (0..cfg.gomaxprocs.max(MAX_PROCS)).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {
             p.owner.set_state(P_RETIRED);
         }
@@ -134,6 +140,8 @@ impl Sched {
             gfree: Mutex::new(Vec::new()),
             allgs: Registry::new(),
             nlockedidle: AtomicUsize::new(0),
+            inflight: AtomicUsize::new(0),
+            inflight_done: AtomicU64::new(0),
             sleeper: Mutex::new(None),
             epoch: Instant::now(),
             thread_name: cfg.thread_name,
@@ -145,14 +153,68 @@ impl Sched {
     }
 }
 
-/// Nanoseconds from the runtime's epoch to `t` (0 if before it).
-pub(crate) fn nanos(t: Instant) -> u64 {
-    t.saturating_duration_since(get().epoch).as_nanos() as u64
+/// A section in which a thread that the deadlock detector does not count as running (sysmon,
+/// or a plain thread calling into the runtime) moves work it may make runnable: due timers
+/// taken off a heap before their callbacks ready goroutines, timers drained from a retired
+/// P, goroutines a poll readied. Go has no such thread: every such move there happens on an
+/// M, which `checkdead` counts as running.
+///
+/// `dump::check_dead` concludes nothing while a section is open or if one ended during its
+/// look (both SeqCst: a section that began after the check's last read of `inflight` began
+/// after every other read of the check, so whatever it moves was still in place then).
+#[must_use = "the section ends when the guard drops"]
+pub(crate) struct InFlight(&'static Sched);
+
+impl InFlight {
+    pub(crate) fn begin() -> InFlight {
+        let s = get();
+        s.inflight.fetch_add(1, Ordering::SeqCst);
+        InFlight(s)
+    }
 }
 
-/// The instant `n` nanoseconds after the runtime's epoch.
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.inflight_done.fetch_add(1, Ordering::SeqCst);
+        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The latest time the runtime's clock names, about 584 years after its epoch: a timer due
+/// then never fires, yet it is still a pending timer (Go: maxWhen). `u64::MAX` itself means
+/// "no timer" in a heap's published deadline.
+pub(crate) const MAX_WHEN: u64 = u64::MAX - 1;
+
+/// Nanoseconds from the runtime's epoch to `t`: 0 if before it, [`MAX_WHEN`] if further
+/// than that (a far deadline saturates to "never"; it must not wrap to a near one).
+pub(crate) fn nanos(t: Instant) -> u64 {
+    let n = t.saturating_duration_since(get().epoch).as_nanos();
+    u64::try_from(n).map_or(MAX_WHEN, |n| n.min(MAX_WHEN))
+}
+
+/// The instant `n` nanoseconds after the runtime's epoch, or the furthest that `Instant`
+/// can name.
 pub(crate) fn instant_of(n: u64) -> Instant {
-    get().epoch + Duration::from_nanos(n)
+    let epoch = get().epoch;
+    epoch
+        .checked_add(Duration::from_nanos(n))
+        .unwrap_or_else(|| far_future(epoch))
+}
+
+/// `now + d`, saturating: a deadline too far for `Instant` becomes one a century or more
+/// away, which no timer reaches (its epoch nanoseconds saturate at [`MAX_WHEN`]).
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d).unwrap_or_else(|| far_future(now))
+}
+
+/// The furthest of a few far instants after `t` that `Instant` can represent.
+#[cold]
+fn far_future(t: Instant) -> Instant {
+    const YEAR: u64 = 365 * 24 * 3600;
+    [600 * YEAR, 100 * YEAR, YEAR]
+        .into_iter()
+        .find_map(|s| t.checked_add(Duration::from_secs(s)))
+        .unwrap_or(t)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -342,14 +404,14 @@ fn m_main(m: Arc<M>, h: Handoff) {
     ms.acquire(h.p, h.spinning);
     let mut next = h.g;
     loop {
-        let g = match next.take() {
-            Some(g) => g,
+        let (g, inherit) = match next.take() {
+            Some(g) => (g, false),
             None => match schedule(&mut ms) {
-                Some(g) => g,
+                Some(r) => r,
                 None => break, // an idle M beyond the limit: exit
             },
         };
-        next = execute(&mut ms, g);
+        next = execute(&mut ms, g, inherit);
     }
     CUR_M.with(|c| c.set(std::ptr::null()));
     overflow::uninstall_on_this_thread();
@@ -582,8 +644,9 @@ pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
 }
 
 /// The parking G `g` switches straight to the G in its P's `runnext`, if there is one and
-/// nothing asks for the scheduler (the 61st tick, a wired goroutine, a P being retired),
-/// finishing its own park on the new G's stack. False: nothing done, use the scheduler.
+/// nothing asks for the scheduler (the 61st tick with global work, a wired goroutine, a P
+/// being retired), finishing its own park on the new G's stack; the new G inherits the time
+/// slice. False: nothing done, use the scheduler.
 fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
     let (id, gen) = cur();
     if id == NO_P {
@@ -593,9 +656,11 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
     let p: &'static P = &s.ps[id];
     // SAFETY: the running G reads its own field.
     let wired = unsafe { g.locked_m() }.is_some();
+    // The switch inherits the time slice (the tick stays, as `execute` does for a G from
+    // runnext), so on a tick that looks at the global queue first, let `next_g` do that.
     if wired
         || p.id >= s.gomaxprocs.load(Ordering::Relaxed)
-        || p.schedtick.load(Ordering::Relaxed).wrapping_add(1) % 61 == 0
+        || (p.schedtick.load(Ordering::Relaxed) % 61 == 0 && !s.global.is_empty())
         || !p.runnext.is_some()
     {
         return false;
@@ -644,7 +709,6 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
             }
         }
         to.status.store(G_RUNNING, Ordering::Relaxed);
-        p.next_tick();
         p.owner.unpin(gen);
     };
     // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
@@ -691,9 +755,15 @@ fn requeue(p: Option<&P>, g: Arc<G>) {
 /// Runs `g` on this M until it yields, parks or exits (Go: execute + the park_m / goexit0
 /// continuations, which run here on the scheduler stack). Returns a G to run next when this
 /// M is wired to one (`lock_os_thread`) and was handed it back.
-fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
+///
+/// `inherit`: `g` came from `runnext`, so it runs in the time slice of the G that readied
+/// it and the schedule tick stays (Go: execute's inheritTime). Two goroutines handing a
+/// value back and forth thus share one slice, and sysmon preempts the pair as one after
+/// 10 ms instead of never (each hand-off would otherwise look like a fresh schedule).
+fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
     let s = get();
     let mut g = g;
+    let mut inherit = inherit;
     loop {
         g.status.store(G_RUNNING, Ordering::Relaxed);
         // SAFETY: we own `g`: it came out of a run queue, `runnext` or a hand-off.
@@ -701,7 +771,9 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
         overflow::enter(guard, g.id(), size);
         let (id, gen) = cur();
         let p = &s.ps[id];
-        p.next_tick();
+        if !std::mem::take(&mut inherit) {
+            p.next_tick();
+        }
         // From here sysmon may retake the P if the goroutine keeps it too long.
         p.owner.run(gen);
         g::set_running(g);
@@ -756,24 +828,23 @@ fn execute(ms: &mut MState, g: Arc<G>) -> Option<Arc<G>> {
 /// A wired M whose goroutine blocked: give the P away and wait until the goroutine is
 /// handed back with a P to run it on (Go: stoplockedm).
 fn stop_locked_m(ms: &mut MState) -> Option<Arc<G>> {
+    // Counted idle before the P goes: once it has, our goroutine may be readied and handed
+    // back (`start_locked_m` counts us running again first), and the count must never dip
+    // below the wired Ms actually parked. Meanwhile whatever the P holds is still in its
+    // queues, where the deadlock detector looks.
+    let s = get();
+    s.nlockedidle.fetch_add(1, Ordering::SeqCst);
     if let Some(p) = current_p().filter(|_| ms.has_p()) {
         p.owner.set_state(P_SCHED);
         ms.drop_p();
         handoff_p(p);
     }
-    let s = get();
-    s.nlockedidle.fetch_add(1, Ordering::SeqCst);
     loop {
+        // Only `start_locked_m` hands anything to a wired M (it is on no idle list), always
+        // with its goroutine, and it has already counted us running.
         if let Woke::Handed(h) = ms.m.wait(None) {
             ms.acquire(h.p, h.spinning);
-            if h.g.is_some() {
-                s.nlockedidle.fetch_sub(1, Ordering::SeqCst);
-                return h.g;
-            }
-            // A P without our goroutine: not for us; pass it on.
-            let p = ms.p();
-            ms.drop_p();
-            handoff_p(p);
+            return Some(h.g.expect("a wired M was handed a P without its goroutine"));
         }
     }
 }
@@ -784,9 +855,14 @@ fn start_locked_m(ms: &mut MState, m: Arc<M>, g: Arc<G>) {
     let p = ms.p();
     ms.drop_p();
     let spinning = std::mem::take(&mut ms.spinning);
+    let s = get();
     if spinning {
-        get().nmspinning.fetch_sub(1, Ordering::SeqCst);
+        s.nmspinning.fetch_sub(1, Ordering::SeqCst);
     }
+    // The wired M counts as running before it is woken, not once it runs: we are about to
+    // park ourselves, and in between the deadlock detector must not see every M idle with
+    // `g` in nobody's queue (Go: startlockedm's incidlelocked(-1)).
+    s.nlockedidle.fetch_sub(1, Ordering::SeqCst);
     m.hand(Handoff {
         p: p.id,
         spinning: false,
@@ -796,10 +872,10 @@ fn start_locked_m(ms: &mut MState, m: Arc<M>, g: Arc<G>) {
 
 /// Picks the next G to run, giving up the P first if it is beyond GOMAXPROCS, and handing
 /// wired goroutines to their Ms. `None`: this idle M should exit.
-fn schedule(ms: &mut MState) -> Option<Arc<G>> {
+fn schedule(ms: &mut MState) -> Option<Runnable> {
     let s = get();
     loop {
-        let g = next_g(ms)?;
+        let (g, inherit) = next_g(ms)?;
         // GOMAXPROCS may have shrunk while we looked: this P must not run anything more.
         if ms.p().id >= s.gomaxprocs.load(Ordering::Relaxed) {
             s.global.push(g);
@@ -809,13 +885,13 @@ fn schedule(ms: &mut MState) -> Option<Arc<G>> {
         // SAFETY: we own `g`: it came out of a run queue.
         match unsafe { g.locked_m() } {
             Some(m) if !Arc::ptr_eq(&m, &ms.m) => start_locked_m(ms, m, g),
-            _ => return Some(g),
+            _ => return Some((g, inherit)),
         }
     }
 }
 
 /// One schedule pass's search for a runnable G (Go: schedule's fast path).
-fn next_g(ms: &mut MState) -> Option<Arc<G>> {
+fn next_g(ms: &mut MState) -> Option<Runnable> {
     let s = get();
     if !ms.has_p() {
         return find_runnable(ms);
@@ -832,18 +908,27 @@ fn next_g(ms: &mut MState) -> Option<Arc<G>> {
     // Every 61st tick, the global queue first, so it cannot starve behind local work.
     if tick % 61 == 0 {
         if let Some(g) = global_get(p) {
-            return Some(found_work(ms, g));
+            return Some(found_work(ms, (g, false)));
         }
     }
-    if let Some(g) = local_get(p) {
-        return Some(found_work(ms, g));
+    if let Some(next) = local_get(p) {
+        return Some(found_work(ms, next));
     }
     find_runnable(ms)
 }
 
-fn local_get(p: &P) -> Option<Arc<G>> {
+/// A G to run, and whether it inherits the current time slice (see `execute`).
+type Runnable = (Arc<G>, bool);
+
+/// The next G of `p`'s own: `runnext` first, then the queue. The flag says it came from
+/// `runnext` and so inherits the time slice of the G that readied it (Go: runqget's
+/// inheritTime).
+fn local_get(p: &P) -> Option<(Arc<G>, bool)> {
+    if let Some(g) = p.runnext.take() {
+        return Some((g, true));
+    }
     // SAFETY: the caller holds `p`.
-    p.runnext.take().or_else(|| unsafe { p.runq() }.pop())
+    unsafe { p.runq() }.pop().map(|g| (g, false))
 }
 
 /// Takes a batch from the global queue into `p`'s and returns one of them.
@@ -860,7 +945,7 @@ fn global_get(p: &P) -> Option<Arc<G>> {
 
 /// Stops spinning after finding work; if this was the last spinning M, wakes another so
 /// that remaining work keeps finding Ms (Go: resetspinning).
-fn found_work(ms: &mut MState, g: Arc<G>) -> Arc<G> {
+fn found_work(ms: &mut MState, next: Runnable) -> Runnable {
     if ms.spinning {
         ms.spinning = false;
         let s = get();
@@ -868,12 +953,12 @@ fn found_work(ms: &mut MState, g: Arc<G>) -> Arc<G> {
             wake_p();
         }
     }
-    g
+    next
 }
 
 /// Finds a runnable G, stealing and finally parking the M if need be (Go: findRunnable).
 /// `None`: this M has been idle too long and should exit.
-fn find_runnable(ms: &mut MState) -> Option<Arc<G>> {
+fn find_runnable(ms: &mut MState) -> Option<Runnable> {
     let s = get();
     loop {
         if !ms.has_p() {
@@ -890,16 +975,16 @@ fn find_runnable(ms: &mut MState) -> Option<Arc<G>> {
                 q.timers.run(now);
             }
         }
-        if let Some(g) = local_get(p) {
-            return Some(found_work(ms, g));
+        if let Some(next) = local_get(p) {
+            return Some(found_work(ms, next));
         }
         if let Some(g) = global_get(p) {
-            return Some(found_work(ms, g));
+            return Some(found_work(ms, (g, false)));
         }
         // Goroutines whose fds are ready land in our runnext.
         if netpoll::poll_now() {
-            if let Some(g) = local_get(p) {
-                return Some(found_work(ms, g));
+            if let Some(next) = local_get(p) {
+                return Some(found_work(ms, next));
             }
         }
         let gomaxprocs = s.gomaxprocs.load(Ordering::Relaxed);
@@ -910,7 +995,7 @@ fn find_runnable(ms: &mut MState) -> Option<Arc<G>> {
                 s.nmspinning.fetch_add(1, Ordering::SeqCst);
             }
             if let Some(g) = steal_work(p) {
-                return Some(found_work(ms, g));
+                return Some(found_work(ms, (g, false)));
             }
         }
 
@@ -1116,7 +1201,7 @@ pub(crate) fn timer_heap() -> &'static TimerHeap {
 fn retire_p(ms: &mut MState) {
     let s = get();
     let p = ms.p();
-    while let Some(g) = local_get(p) {
+    while let Some((g, _)) = local_get(p) {
         s.global.push(g);
     }
     p.timers.drain_into(&s.ps[0].timers);
@@ -1137,7 +1222,7 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
     if n == 0 {
         return s.gomaxprocs.load(Ordering::Relaxed);
     }
-    let n = n.min(MAX_PROCS);
+    let n = n.min(s.ps.len());
     let old;
     {
         let mut idle = s.idle.lock().unwrap();
@@ -1159,6 +1244,8 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
             }
         }
     }
+    // The caller may be a plain thread, which the deadlock detector does not count.
+    let _in_flight = InFlight::begin();
     for p in &s.ps[n..old.max(n)] {
         if p.owner.state() == P_RETIRED {
             p.timers.drain_into(&s.ps[0].timers);

@@ -12,8 +12,7 @@
 
 use crate::netpoll;
 use crate::p::{state_of, P_RUNNING, P_SYSCALL};
-use crate::sched::{get, handoff_p, nanos, wake_p};
-use crate::MAX_PROCS;
+use crate::sched::{get, handoff_p, nanos, wake_p, InFlight};
 use std::sync::atomic::Ordering;
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -51,7 +50,7 @@ struct Seen {
 
 fn run() {
     let s = get();
-    let mut seen = vec![Seen::default(); MAX_PROCS];
+    let mut seen = vec![Seen::default(); s.ps.len()];
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
     let trace = crate::dump::schedtrace_period(std::env::var("GODEBUG").ok().as_deref());
@@ -64,6 +63,9 @@ fn run() {
             delay = (delay * 2).min(MAX_DELAY);
         }
         std::thread::sleep(delay);
+        // Sysmon is no M: what it fires, polls or hands off is in flight for the deadlock
+        // detector until it lands in a queue.
+        let _in_flight = InFlight::begin();
         let wall = Instant::now();
         let now = nanos(wall);
         crate::dump::COARSE_NOW.store(now, Ordering::Relaxed);

@@ -127,8 +127,11 @@ impl TimerHeap {
                     Some(p) if !p.is_zero() => {
                         // Skip the ticks already missed, as Go does: the next is in the future.
                         let late = sched::instant_of(now).saturating_duration_since(st.when);
-                        let skip = (late.as_nanos() / p.as_nanos()) as u32 + 1;
-                        st.when += p * skip;
+                        let skip = u32::try_from(late.as_nanos() / p.as_nanos())
+                            .unwrap_or(u32::MAX)
+                            .saturating_add(1);
+                        let step = p.checked_mul(skip).unwrap_or(Duration::MAX);
+                        st.when = sched::deadline_after(st.when, step);
                         let when = sched::nanos(st.when);
                         drop(st);
                         h.heap.push(Entry {
@@ -294,7 +297,8 @@ pub fn sleep(d: Duration) {
         std::thread::sleep(d);
         return;
     }
-    let deadline = Instant::now() + d;
+    // A duration too long for the clock sleeps "forever": on a timer that never fires.
+    let deadline = sched::deadline_after(Instant::now(), d);
     while Instant::now() < deadline {
         crate::park_until(crate::WaitReason::Sleep, deadline, || {});
     }

@@ -75,3 +75,21 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) {
         goro::yield_now();
     }
 }
+
+/// Runs test `name` of this test binary again in a child process with `env` set (and
+/// GOMAXPROCS unset unless `env` sets it), where `child_mode()` returns `Some(mode)`.
+pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("GORO_TEST_CHILD", mode)
+        .env_remove("GOMAXPROCS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// The mode this process was started in by `run_child`, if it is a child.
+pub fn child_mode() -> Option<String> {
+    std::env::var("GORO_TEST_CHILD").ok()
+}
