@@ -122,6 +122,8 @@ func main() {
 		syscallCost()
 	case "hog":
 		hog()
+	case "fairness-hog":
+		fairnessHog()
 	case "waitgroup":
 		waitgroup()
 	case "mutex-tail":
@@ -600,4 +602,50 @@ func hog() {
 	slices.Sort(late)
 	pick := func(q float64) float64 { return late[int(q*float64(len(late)-1))] }
 	report("p99_late_us", pick(0.99), kv{"p50_late_us", pick(0.5)}, kv{"max_late_us", late[len(late)-1]})
+}
+
+// fairnessHog: Go's TestPingPongHog (runtime/proc_test.go) as a workload, run at GOMAXPROCS=1.
+// Two "hog" goroutines hand a token back and forth, doing 1e6 units of work per hand-off (a unit:
+// one xorshift step, as in mutex's work; the test's `*counter++` would cost what each compiler
+// makes of the loop); two "light" ones do 1e3. After ms milliseconds done is closed. Value: hog
+// units / light units at that moment (the test wants it within [1/20, 20]); +Inf when a pair
+// never ran.
+func fairnessHog() {
+	period := time.Duration(param("ms", 300)) * time.Millisecond
+	done := make(chan bool)
+	hogChan, lightChan := make(chan bool), make(chan bool)
+	hogCount, lightCount := 0, 0
+	run := func(limit int, counter *int, wake chan bool) {
+		x := uint64(1)
+		for {
+			select {
+			case <-done:
+				sink.Add(x)
+				return
+			case <-wake:
+				x = work(x, limit)
+				*counter += limit
+				wake <- true
+			}
+		}
+	}
+	for i := 0; i < 2; i++ {
+		go run(1e6, &hogCount, hogChan)
+	}
+	for i := 0; i < 2; i++ {
+		go run(1e3, &lightCount, lightChan)
+	}
+	hogChan <- true
+	lightChan <- true
+	time.Sleep(period)
+	close(done)
+	// With one P nothing else runs while main does: the counts are those at close(done).
+	hog, light := float64(hogCount), float64(lightCount)
+	<-hogChan
+	<-lightChan
+	ratio := math.Inf(1) // a pair never ran: starved, as the Rust peers report it
+	if hog > 0 && light > 0 {
+		ratio = hog / light
+	}
+	report("hog_per_light", ratio, kv{"hog_units", hog}, kv{"light_units", light})
 }

@@ -268,6 +268,18 @@ pub fn report_fairness(args: &Args, peer: &str, counts: &[u64]) {
     );
 }
 
+/// Reports a `fairness-hog` run: hog units / light units, infinite when either pair never ran
+/// (the report shows it as "starved"; the counts, also reported, say which).
+pub fn report_hog_ratio(args: &Args, peer: &str, hog: u64, light: u64) {
+    let ratio = if hog == 0 || light == 0 {
+        f64::INFINITY
+    } else {
+        hog as f64 / light as f64
+    };
+    let counts = [("hog_units", hog as f64), ("light_units", light as f64)];
+    report(args, peer, "hog_per_light", ratio, &counts);
+}
+
 /// Skynet's expected sum for `size` leaves: 0 + 1 + .. + size-1.
 pub fn skynet_sum(size: u64) -> u64 {
     size * (size - 1) / 2

@@ -18,6 +18,7 @@
 //! | `waitgroup`    | n cycles (1,000,000), spawn (0 or 1)        | ns per add/done/wait cycle     |
 //! | `syscall`      | n (1,000,000), one P                        | ns per wrapped getppid         |
 //! | `hog`          | secs (2), one P, one spinning goroutine     | p99 lateness of a 1 ms tick, µs |
+//! | `fairness-hog` | ms (300), one P; Go's TestPingPongHog       | hog units / light units        |
 //! | `mutex-tail`   | n locks (1,000,000), g (4)                  | longest wait for the lock, µs  |
 //! | `echo`         | conns (100), secs (3); 64-byte round trips  | ns per request (1e9 / rps)     |
 //!
@@ -56,6 +57,10 @@ pub const UNCONTENDED_N: usize = 10_000_000;
 pub const SYSCALL_N: usize = 1_000_000;
 /// `hog`: seconds a goroutine spins while a 1 ms ticker measures its lateness.
 pub const HOG_SECS: usize = 2;
+/// `fairness-hog`: milliseconds before `done` is closed.
+pub const FAIRNESS_HOG_MS: usize = 300;
+/// `fairness-hog`: units of work ([`crate::work`] steps) per hand-off, hog pair and light pair.
+pub const FAIRNESS_HOG_UNITS: [usize; 2] = [1_000_000, 1_000];
 /// `waitgroup`: add/done/wait cycles.
 pub const WAITGROUP_N: usize = 1_000_000;
 /// `echo`: connections, each with one request in flight.

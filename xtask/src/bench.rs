@@ -208,7 +208,7 @@ pub(crate) fn run(args: &[String]) -> bool {
     println!("{}", report::console(&measured));
     let goals = report::goals(&measured);
     if !goals.is_empty() {
-        println!("goals (issues 2-6):\n{}", report::goals_text(&goals));
+        println!("goals (issues 2-6, 12):\n{}", report::goals_text(&goals));
     }
     if let Err(e) = report::write(&out_dir, &measured, &machine, &opts) {
         eprintln!("cannot write the report into {}: {e}", out_dir.display());
@@ -318,9 +318,10 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
                     continue;
                 }
                 let prog = program(m.peer, bins, gobench);
-                let r = run_one(&prog, m.peer, case, &m.params, opts.timeout, &scratch, bins);
+                let timeout = case.timeout.map_or(opts.timeout, |t| t.min(opts.timeout));
+                let r = run_one(&prog, m.peer, case, &m.params, timeout, &scratch, bins);
                 let shown = match &r {
-                    Ok(s) => format!("{:.1} {}", s["value"], case.unit),
+                    Ok(s) => format!("{} {}", report::num(s["value"]), case.unit),
                     Err(e) => format!("FAILED: {e}"),
                 };
                 eprintln!(
@@ -437,6 +438,11 @@ mod tests {
         assert_eq!(s["value"], 12.5);
         assert_eq!(s["ms"], 3.0);
         assert!(!s.contains_key("peer"));
+        // Go prints a ratio over a zero count (`fairness-hog`, starved) as +Inf, Rust as inf.
+        for inf in ["+Inf", "inf"] {
+            let s = parse_result(&format!("RESULT value={inf} light_units=0")).unwrap();
+            assert!(s["value"].is_infinite());
+        }
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! goro's versions of every workload: goroutines (`gmp_sched`), channels and `select!`
 //! (`gochan`), `Mutex` and `WaitGroup` (`gosync`), sockets (`gopoll`). The driver of each workload is itself a
-//! goroutine, as Go's `main` is; `chan-threads` alone runs goro's channel between OS threads.
+//! goroutine, as Go's `main` is, except in `chan-threads` (goro's channel between OS threads) and
+//! `fairness-hog` (driven from the main thread, so that it ends even if its goroutines keep the P).
 
 use gmp_sched::JoinHandle;
 use gochan::{select, Chan};
 use goro_bench::locks::{self, Join, Lock, Spawn};
 use goro_bench::threaded::{self, Channel};
 use goro_bench::{
-    ms, ns_per, report, report_fairness, rss_kib, skynet_sum, spec, timed, unsupported, Args,
+    ms, ns_per, report, report_fairness, report_hog_ratio, rss_kib, skynet_sum, spec, timed,
+    unsupported, work, Args,
 };
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +31,10 @@ fn main() {
     if args.workload == "chan-threads" {
         // The one workload that runs on OS threads: goro's channel against crossbeam's.
         threaded::chan_threads::<GoroOnThreads>(&args, PEER);
+        return;
+    }
+    if args.workload == "fairness-hog" {
+        fairness_hog(&args);
         return;
     }
     let a = args.clone();
@@ -436,4 +442,51 @@ fn hog(args: &Args) {
         p99,
         &[("p50_late_us", p50), ("max_late_us", max)],
     );
+}
+
+/// `fairness-hog`: Go's TestPingPongHog (runtime/proc_test.go) on one P. Two "hog" goroutines
+/// hand a token back and forth doing 1e6 units of work per hand-off (xorshift steps, [`work`]),
+/// two "light" ones 1e3; each loops on a select over {done, wake}. This OS thread plays Go's
+/// `main` but needs no P: should the hog pair keep the only P, the light pair never runs, and
+/// every wait here has a limit.
+fn fairness_hog(args: &Args) {
+    let period = Duration::from_millis(args.usize("ms", spec::FAIRNESS_HOG_MS) as u64);
+    let done = Chan::<()>::new(0);
+    let pairs = spec::FAIRNESS_HOG_UNITS.map(|units| {
+        let (wake, count) = (Chan::<()>::new(0), Arc::new(AtomicU64::new(0)));
+        for _ in 0..2 {
+            let (done, wake, count) = (done.clone(), wake.clone(), count.clone());
+            // SAFETY: the goroutine holds channels and an atomic counter, nothing thread-bound.
+            unsafe {
+                go(move || {
+                    let mut x = 1;
+                    loop {
+                        select! {
+                            recv(done) => return,
+                            recv(wake) => {
+                                x = work(x, units);
+                                count.fetch_add(units as u64, Ordering::Relaxed);
+                                let _ = wake.send(());
+                            }
+                        }
+                    }
+                })
+            };
+        }
+        (wake, count)
+    });
+    // Go: `hogChan <- true; lightChan <- true`. A pair that never reaches its select misses it.
+    let started = pairs
+        .each_ref()
+        .map(|(wake, _)| wake.send_timeout((), period).is_ok());
+    std::thread::sleep(period);
+    done.close();
+    let [hog, light] = pairs.each_ref().map(|(_, c)| c.load(Ordering::Relaxed));
+    // Go: `<-hogChan; <-lightChan`: the token back from each pair, if it still holds one.
+    for ((wake, _), started) in pairs.iter().zip(started) {
+        if started {
+            let _ = wake.recv_timeout(Duration::from_secs(1));
+        }
+    }
+    report_hog_ratio(args, PEER, hog, light);
 }

@@ -2,6 +2,8 @@
 //! goals the issues set for goro. The workloads themselves are described in
 //! `bench/src/spec.rs` (Rust peers) and `bench/go/main.go` (Go).
 
+use std::time::Duration;
+
 /// A group of cases, one per issue; each gets a table and a chart.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Group {
@@ -56,7 +58,7 @@ pub(crate) struct Case {
     /// Workload name, the binaries' first argument.
     pub(crate) workload: &'static str,
     /// Parameters passed as `key=value` (also `procs`); `n` and `size` shrink to a tenth under
-    /// `--quick`, `secs` to 1.
+    /// `--quick`, `secs` to 1. `n`, `size`, `secs` and `ms` are left out of the label.
     pub(crate) params: Vec<(&'static str, usize)>,
     /// The P count: `GOMAXPROCS` for goro and Go, workers for tokio and may, CPUs for threads.
     pub(crate) procs: usize,
@@ -68,14 +70,16 @@ pub(crate) struct Case {
     pub(crate) unit: &'static str,
     /// Extra metrics (printed by the binaries) shown as rows of their own: (key, unit).
     pub(crate) extras: Vec<(&'static str, &'static str)>,
+    /// A run's time limit when shorter than `--timeout`: for a case that may hang by design.
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Case {
-    /// `workload k=v ..` without `n`/`size`/`secs`: identifies the case in tables.
+    /// `workload k=v ..` without `n`/`size`/`secs`/`ms`: identifies the case in tables.
     pub(crate) fn label(&self) -> String {
         let mut s = self.workload.to_string();
         for (k, v) in &self.params {
-            if !matches!(*k, "n" | "size" | "secs") {
+            if !matches!(*k, "n" | "size" | "secs" | "ms") {
                 s.push_str(&format!(" {k}={v}"));
             }
         }
@@ -129,6 +133,7 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
                 overrides: Vec::new(),
                 unit,
                 extras: Vec::new(),
+                timeout: None,
             }
         };
 
@@ -293,6 +298,22 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         ("max_late_us", "max µs late"),
     ];
     v.push(hog);
+    // Issue 12: Go's TestPingPongHog. goro's driver is an OS thread and needs no P, so the run
+    // ends even while one pair keeps the P; the limit is for a hang all the same.
+    let mut pingpong_hog = case(
+        Sysmon,
+        "fairness-hog",
+        &[("ms", 300)],
+        1,
+        &["goro", "go"],
+        "hog/light",
+    );
+    pingpong_hog.extras = vec![
+        ("hog_units", "hog units done"),
+        ("light_units", "light units done"),
+    ];
+    pingpong_hog.timeout = Some(Duration::from_secs(20));
+    v.push(pingpong_hog);
 
     // Issue 6: the netpoller. The client (`bench-echo-client`) starts each peer's server on
     // the first `procs` CPUs and drives it from the others, so the two never share a CPU.
@@ -344,9 +365,11 @@ pub(crate) enum GoalKind {
     RatioAtLeast { peer: &'static str, min: f64 },
     /// goro's own value at most `max` (in the case's unit).
     Below { max: f64 },
+    /// goro's own value within `min..=max`.
+    Within { min: f64, max: f64 },
 }
 
-/// The goals of issues 2 to 6.
+/// The goals of issues 2 to 6 and 12.
 pub(crate) fn goals() -> Vec<Goal> {
     use GoalKind::*;
     let g = |case, text, kind| Goal {
@@ -429,6 +452,14 @@ pub(crate) fn goals() -> Vec<Goal> {
             Ratio {
                 peer: "go",
                 max: 2.0,
+            },
+        ),
+        g(
+            "fairness-hog",
+            "hog/light ratio within [0.05, 20], as Go",
+            Within {
+                min: 0.05,
+                max: 20.0,
             },
         ),
         g(

@@ -141,7 +141,14 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
                     // Totals (not per-op figures) compare only at equal sizes.
                     let comparable = per_op || goro.is_some_and(|g| g.params == m.params);
                     let ratio = match (goro_median, median) {
-                        (Some(g), Some(v)) if comparable && m.peer != "goro" && v > 0.0 => {
+                        // No ratio beside a starved run (an infinite figure).
+                        (Some(g), Some(v))
+                            if comparable
+                                && m.peer != "goro"
+                                && v > 0.0
+                                && g.is_finite()
+                                && v.is_finite() =>
+                        {
                             Some(g / v)
                         }
                         _ => None,
@@ -172,10 +179,13 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
     rows
 }
 
-/// A number with about three significant digits.
+/// A number with about three significant digits. Infinity stands for a ratio with a zero count:
+/// a pair of `fairness-hog` never ran.
 pub(crate) fn num(x: f64) -> String {
     let a = x.abs();
-    if a >= 100.0 {
+    if a.is_infinite() {
+        "starved".into()
+    } else if a >= 100.0 {
         format!("{x:.0}")
     } else if a >= 10.0 {
         format!("{x:.1}")
@@ -290,6 +300,26 @@ pub(crate) fn goals(measured: &[Measured]) -> Vec<GoalCheck> {
                 )),
                 _ => None,
             };
+        // A goal on goro's own figure, shown beside Go's.
+        let own = |g: f64, min: f64, max: f64, bound: String| {
+            let go = find("go")
+                .and_then(|p| p.median(key))
+                .map_or_else(String::new, |p| {
+                    if g.is_finite() && p.is_finite() && p > 0.0 {
+                        format!("; Go {}, goro/go = {}", num(p), num(g / p))
+                    } else {
+                        format!("; Go {}", num(p))
+                    }
+                });
+            (
+                if (min..=max).contains(&g) {
+                    "MET"
+                } else {
+                    "MISS"
+                },
+                format!("goro {} {unit} (goal {bound}{go})", num(g)),
+            )
+        };
         let (status, measured) = match (&goal.kind, goro.median(key)) {
             (_, None) => ("MISS", "goro failed".to_string()),
             (GoalKind::Ratio { peer, max }, Some(g)) => {
@@ -305,16 +335,14 @@ pub(crate) fn goals(measured: &[Measured]) -> Vec<GoalCheck> {
                 }
             }
             (GoalKind::Below { max }, Some(g)) => {
-                let go = find("go")
-                    .and_then(|p| p.median(key))
-                    .map_or_else(String::new, |p| {
-                        format!("; Go {}, goro/go = {}", num(p), num(g / p))
-                    });
-                (
-                    if g <= *max { "MET" } else { "MISS" },
-                    format!("goro {} {unit} (goal <= {}{go})", num(g), num(*max)),
-                )
+                own(g, f64::NEG_INFINITY, *max, format!("<= {}", num(*max)))
             }
+            (GoalKind::Within { min, max }, Some(g)) => own(
+                g,
+                *min,
+                *max,
+                format!("within [{}, {}]", num(*min), num(*max)),
+            ),
         };
         out.push(GoalCheck {
             status,
@@ -371,6 +399,16 @@ const WORKLOADS: &str = "\
 - `uncontended`: lock+unlock on one goroutine. Value: ns per pair.
 - `waitgroup`: `add(1); done(); wait()` cycles; `spawn=1` runs `done` on a new goroutine so that
   `wait` really waits (Go's BenchmarkWaitGroupActuallyWait). Value: ns per cycle.
+- `fairness-hog`: Go's TestPingPongHog (`runtime/proc_test.go`) on one P. Two hog goroutines
+  hand a token back and forth on an unbuffered channel, doing 1,000,000 units of work per
+  hand-off (a unit: one xorshift step, as in `mutex work=100`, where Go's test counts
+  `*counter++`, which each compiler unrolls its own way); two light ones do 1,000. Each loops
+  on a select over {done, wake}; after 300 ms `done` is closed. Value: hog units / light units
+  done by then: near 1 when the pairs share the P by time, as Go's hand-off through `runnext`
+  inheriting the time slice makes them; Go's test accepts [1/20, 20]. `starved`: one pair never
+  ran (the rows below, units done by each pair, say which). goro's driver is the main OS thread,
+  which needs no P, so the run ends even then (it then takes up to 300 ms more, waiting for the
+  starved pair to take its first token).
 - `mutex-tail`: 4 goroutines hammer one mutex (1,000,000 lock/unlock pairs between them); each
   times every `lock()` call. Value: the longest any call waited, in µs; rows below: the 99.9th
   and 99th percentiles of all the calls' waits, and ns per lock. On a shared machine the maximum
@@ -520,7 +558,7 @@ pub(crate) fn write(
             .filter_map(|r| Some(r.as_ref().ok()?["value"]))
             .collect();
         let spread = match m.median("value") {
-            Some(med) if med > 0.0 && ok.len() > 1 => {
+            Some(med) if med > 0.0 && ok.len() > 1 && ok.iter().all(|v| v.is_finite()) => {
                 let (lo, hi) = ok
                     .iter()
                     .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
