@@ -112,6 +112,7 @@ pub(crate) fn try_get() -> Option<&'static Sched> {
 
 impl Sched {
     fn new(cfg: Config) -> Sched {
+        crate::config::raise_nofile_limit();
         let ps: Box<[P]> = (0..MAX_PROCS).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {
             p.owner.set_state(P_RETIRED);
