@@ -1,12 +1,9 @@
-//! Go's src/net/net_test.go (and parts of tcpsock_test.go, udpsock_test.go,
-//! unixsock_test.go), ported as behaviours: TestCloseRead, TestCloseWrite (half-close),
-//! TestCloseUnblocksRead, TestCloseUnblocksReadUDP, TestZeroByteRead, TestListenCloseListen,
+//! Socket behaviours beyond Go's net_test.go (whose ports are in net_test.rs): a port free
+//! again after its listener goes (TestListenCloseListen, from Go's net/listen_test.go), a
 //! peer reset mid-write, and the same sockets used between goroutines and plain threads.
 
-use gopoll::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use gopoll::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use std::io::{self, Read, Write};
-use std::net::Shutdown;
-use std::sync::Arc;
 
 fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> goro::JoinHandle<T> {
     // SAFETY: the goroutines hold only sockets across blocking calls.
@@ -18,78 +15,6 @@ fn pair() -> (TcpStream, TcpStream) {
     let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let (s, _) = l.accept().unwrap();
     (c, s)
-}
-
-#[test]
-fn close_read() {
-    let (c, s) = pair();
-    c.shutdown(Shutdown::Read).unwrap();
-    // Go: a read after CloseRead returns EOF (or an error), never blocks.
-    match (&c).read(&mut [0; 8]) {
-        Ok(0) | Err(_) => {}
-        Ok(n) => panic!("read {n} bytes after CloseRead"),
-    }
-    drop(s);
-}
-
-#[test]
-fn close_write_half_close() {
-    let (c, s) = pair();
-    let server = go(move || {
-        let mut req = Vec::new();
-        (&s).read_to_end(&mut req).unwrap(); // EOF from the client's CloseWrite
-        (&s).write_all(&req).unwrap(); // but we may still write
-        s.shutdown(Shutdown::Write).unwrap();
-        // A write after our own CloseWrite fails.
-        assert!((&s).write(b"late").is_err());
-    });
-    (&c).write_all(b"half-closed").unwrap();
-    c.shutdown(Shutdown::Write).unwrap();
-    assert!((&c).write(b"x").is_err());
-    let mut back = String::new();
-    (&c).read_to_string(&mut back).unwrap();
-    assert_eq!(back, "half-closed");
-    server.join().unwrap();
-}
-
-#[test]
-fn close_unblocks_read() {
-    for from_goroutine in [true, false] {
-        let (c, _s) = pair();
-        let c = Arc::new(c);
-        let c2 = c.clone();
-        let read = move || (&*c2).read(&mut [0; 8]).unwrap_err();
-        let closer = {
-            let c = c.clone();
-            move || c.close()
-        };
-        let e = if from_goroutine {
-            let r = go(read);
-            go(closer).join().unwrap();
-            r.join().unwrap()
-        } else {
-            let r = std::thread::spawn(read);
-            std::thread::spawn(closer).join().unwrap();
-            r.join().unwrap()
-        };
-        assert!(gopoll::is_closed(&e), "{e:?}");
-        assert_eq!(e.to_string(), "use of closed network connection");
-    }
-}
-
-#[test]
-fn close_unblocks_read_udp() {
-    let s = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
-    let s2 = s.clone();
-    let r = go(move || s2.recv_from(&mut [0; 8]).unwrap_err());
-    s.close();
-    assert!(gopoll::is_closed(&r.join().unwrap()));
-}
-
-#[test]
-fn zero_byte_read_returns_at_once() {
-    let (c, _s) = pair();
-    assert_eq!((&c).read(&mut []).unwrap(), 0);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Runtime configuration: the [`Builder`], the `GOMAXPROCS` and `GORO_STACK_SIZE`
-//! environment variables, and the CPU count Go 1.25 would pick.
+//! environment variables, the CPU count Go 1.25 would pick, and the open-file limit Go
+//! raises at start-up.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -66,6 +67,13 @@ impl std::error::Error for Error {}
 /// Without a builder the runtime starts on first use with `GOMAXPROCS` from the environment
 /// (or the CPUs this process may use) and `GORO_STACK_SIZE` (or [`DEFAULT_STACK_SIZE`]).
 /// Settings given here win over the environment.
+///
+/// When it starts, the runtime raises the soft open-file limit (`RLIMIT_NOFILE`) to the hard
+/// limit, as Go does since 1.19, so a server is not stopped at the usual soft limit of 1024
+/// connections (gopoll does the same when its poller starts, for programs of plain threads).
+/// Unlike Go's os/exec, which gives child processes the original soft limit back, a child
+/// started with `std::process::Command` inherits the raised limit; lower it in the child
+/// (`pre_exec` with `setrlimit`) if a program there relies on the old one.
 ///
 /// ```
 /// gmp_sched::Builder::new()
@@ -219,6 +227,34 @@ pub(crate) fn stack_size_from_env(value: Option<String>) -> Result<usize, Error>
             expected: "a size of at least 16K (bytes, or with a K or M suffix)",
         }),
     }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit, once per process (Go: os/rlimit.go,
+/// since Go 1.19). A server holding many connections then does not run into the soft limit
+/// (often 1024) while the hard one allows far more. Errors are ignored, as in Go: the limit
+/// simply stays where it was. Called by `Sched::new` and by gopoll's poller initialisation,
+/// so a program of plain threads using sockets gets it too.
+///
+/// Unlike Go's os/exec, which restores the original soft limit in the child, processes
+/// started with `std::process::Command` inherit the raised limit.
+pub(crate) fn raise_nofile_limit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `lim` is a valid rlimit for getrlimit to write into.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            // SAFETY: `lim` is a valid rlimit; raising the soft limit up to the hard one
+            // needs no privilege. A failure changes nothing and is ignored.
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+        }
+    });
 }
 
 #[cfg(test)]

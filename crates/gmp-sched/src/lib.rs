@@ -121,6 +121,15 @@ pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
     std::process::abort()
 }
 
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit, once per process, as Go does at
+/// start-up (os/rlimit.go). The runtime calls it when it starts; gopoll calls it when its
+/// poller starts. Errors are ignored. See [`Builder`].
+#[cfg(not(loom))]
+#[doc(hidden)]
+pub fn raise_nofile_limit() {
+    config::raise_nofile_limit()
+}
+
 /// Moves the calling goroutine to the back of its P's run queue, letting others run (Go's
 /// `runtime.Gosched`). On a plain thread, `std::thread::yield_now`.
 ///

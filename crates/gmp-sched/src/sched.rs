@@ -117,6 +117,7 @@ pub(crate) fn try_get() -> Option<&'static Sched> {
 
 impl Sched {
     fn new(cfg: Config) -> Sched {
+        crate::config::raise_nofile_limit();
         // Room for MAX_PROCS Ps, or as many as asked for at start-up if that is more.
         let ps: Box<[P]> = (0..cfg.gomaxprocs.max(MAX_PROCS)).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {

@@ -377,6 +377,21 @@ impl<T: AsRawFd> PollFd<T> {
         self.pd.close();
     }
 
+    /// True while a read (or accept) is parked waiting for the fd to become readable, its
+    /// waiter stored where `close`, a deadline or readiness will wake it. For tests that
+    /// must act only once an op is blocked, from a goroutine or a plain thread alike (Go's
+    /// tests sleep instead); a snapshot, stale as soon as it returns.
+    #[doc(hidden)]
+    pub fn read_parked(&self) -> bool {
+        self.pd.read.is_parked()
+    }
+
+    /// Like [`read_parked`](PollFd::read_parked), for a write (or connect).
+    #[doc(hidden)]
+    pub fn write_parked(&self) -> bool {
+        self.pd.write.is_parked()
+    }
+
     /// True once [`close`](PollFd::close) was called.
     ///
     /// ```

@@ -270,6 +270,12 @@ impl Slot {
         }
     }
 
+    /// True while an op is parked here waiting for readiness (`WAITING`): from then on a
+    /// `close` or `interrupt` must wake it.
+    pub fn is_parked(&self) -> bool {
+        self.state.load(Ordering::Acquire) & WAITING != 0
+    }
+
     /// True once [`close`](Slot::close) was called.
     pub fn is_closed(&self) -> bool {
         self.state.load(Ordering::Acquire) & CLOSED != 0

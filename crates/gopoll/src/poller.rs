@@ -81,6 +81,9 @@ pub(crate) fn get() -> io::Result<&'static Poller> {
     if let Some(p) = POLLER.get() {
         return Ok(p);
     }
+    // Go raises the open-file limit at start-up; a program of plain threads never starts
+    // the scheduler, which does it too, so the poller does it as well.
+    gmp_sched::raise_nofile_limit();
     let p: &'static Poller = Box::leak(Box::new(Poller::new()?));
     let _ = POLLER.set(p);
     // False only if another netpoller was registered: then threads still work (they poll

@@ -283,3 +283,32 @@ fn many_readers_on_one_stream_all_get_data() {
     got.sort();
     assert_eq!(got, [0, 1, 2, 3]);
 }
+
+#[test]
+fn new_connections_have_nodelay_on_both_ends() {
+    // Go's newTCPConn sets TCP_NODELAY on every connection, accepted and dialed, from
+    // goroutines and threads alike.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    for goroutine in [true, false] {
+        let dial = move || TcpStream::connect(addr).unwrap();
+        let c = if goroutine {
+            go(dial).join().unwrap()
+        } else {
+            std::thread::spawn(dial).join().unwrap()
+        };
+        let (s, _) = l.accept().unwrap();
+        assert!(c.nodelay().unwrap(), "connected stream");
+        assert!(s.nodelay().unwrap(), "accepted stream");
+        let t = TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(30)).unwrap();
+        let (u, _) = l.accept().unwrap();
+        assert!(t.nodelay().unwrap() && u.nodelay().unwrap());
+        // It can still be turned off.
+        c.set_nodelay(false).unwrap();
+        assert!(!c.nodelay().unwrap());
+    }
+    // A std stream wrapped with from_std keeps what it had.
+    let raw = std::net::TcpStream::connect(addr).unwrap();
+    let (_s, _) = l.accept().unwrap();
+    assert!(!TcpStream::from_std(raw).unwrap().nodelay().unwrap());
+}

@@ -6,8 +6,8 @@
 //! ```
 //!
 //! Each connection's goroutine reads into a buffer and writes back what it read; a read or
-//! write that would block parks only that goroutine (gopoll's netpoller). Like Go's net
-//! package, connections get `TCP_NODELAY`.
+//! write that would block parks only that goroutine (gopoll's netpoller). As in Go's net
+//! package, accepted connections have `TCP_NODELAY` on.
 //!
 //! ```text
 //! cargo run --release -p goro --example echo_server -- [ADDR] [--max-conns N]
@@ -59,7 +59,6 @@ fn main() -> std::io::Result<()> {
             }
         };
         accepted += 1;
-        let _ = conn.set_nodelay(true);
         live.fetch_add(1, Ordering::Relaxed);
         let live = live.clone();
         // SAFETY: the goroutine owns its connection and a buffer; it keeps no thread-bound

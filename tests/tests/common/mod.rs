@@ -93,3 +93,61 @@ pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> std::process::
 pub fn child_mode() -> Option<String> {
     std::env::var("GORO_TEST_CHILD").ok()
 }
+
+impl<T> Party<T> {
+    /// Waits until this party is blocked in the netpoller: `parked()` holds (gopoll's
+    /// `read_parked`/`write_parked` on the fd it blocks on: its waiter is stored where a
+    /// close or a deadline must wake it) and, for a goroutine, `goro::goroutines()` shows it
+    /// in IO wait. No sleep decides it; a minute without it is a hang.
+    pub fn wait_parked_in_io(&self, parked: impl Fn() -> bool) {
+        match self {
+            Party::G(h) => {
+                let id = h.id();
+                wait_until(|| {
+                    parked()
+                        && goro::goroutines().iter().any(|g| {
+                            g.id == id
+                                && g.state
+                                    == goro::GoroutineState::Waiting(goro::WaitReason::IoWait)
+                        })
+                })
+            }
+            Party::T(_) => wait_until(parked),
+        }
+    }
+}
+
+/// A connected TCP pair on 127.0.0.1: (dialed, accepted).
+pub fn tcp_pair() -> (goro::net::TcpStream, goro::net::TcpStream) {
+    let l = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = goro::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    (c, s)
+}
+
+/// True if `r` failed with `TimedOut` (Go: `os.ErrDeadlineExceeded`).
+pub fn is_timeout<T>(r: &std::io::Result<T>) -> bool {
+    matches!(r, Err(e) if e.kind() == std::io::ErrorKind::TimedOut)
+}
+
+/// A fresh directory for this test's Unix socket paths, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("goro-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -36,14 +36,20 @@ impl Gate {
 /// Runs test `name` of this test binary again in a child process with `env` set, where
 /// `child_mode()` returns `Some(mode)`.
 pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("GORO_TEST_CHILD", mode)
-        .env_remove("GOMAXPROCS");
+    let mut cmd = child_command(name, mode);
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
+}
+
+/// The command `run_child` runs, for a test that must set more than the environment.
+pub fn child_command(name: &str, mode: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("GORO_TEST_CHILD", mode)
+        .env_remove("GOMAXPROCS");
+    cmd
 }
 
 /// The mode this process was started in by `run_child`, if it is a child.

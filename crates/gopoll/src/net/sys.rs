@@ -132,6 +132,37 @@ pub(crate) fn accept(fd: RawFd) -> io::Result<(OwnedFd, libc::sockaddr_storage)>
     Ok((unsafe { OwnedFd::from_raw_fd(nfd) }, ss))
 }
 
+/// Runs one accept step, trying again at once while it fails with `ECONNABORTED` (a
+/// connection reset while it sat in the backlog: the next one may be fine), as Go's
+/// `FD.Accept` loop does (internal/poll/fd_unix.go). Every other result, `WouldBlock`
+/// included (the caller parks), comes back as it is. `accept` is the syscall, a parameter
+/// so that tests can give a fake.
+pub(crate) fn accept_retry<R>(mut accept: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    loop {
+        match accept() {
+            Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Turns Nagle's algorithm off, as Go's `newTCPConn` does for every TCP connection. Like Go,
+/// the caller ignores a failure: the connection works either way.
+pub(crate) fn set_nodelay(fd: RawFd) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a valid c_int for the duration of the call, with its size.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&one as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
 /// `send(2)` with `MSG_NOSIGNAL`: a broken connection gives `EPIPE`, not SIGPIPE.
 pub(crate) fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for `buf.len()` bytes.
@@ -218,4 +249,62 @@ pub(crate) fn listen_tcp(addr: &SocketAddr) -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with integer arguments.
     cvt(unsafe { libc::listen(fd.as_raw_fd(), BACKLOG) })?;
     Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os_err(code: libc::c_int) -> io::Error {
+        io::Error::from_raw_os_error(code)
+    }
+
+    #[test]
+    fn accept_retry_skips_econnaborted() {
+        // A fake accept4: two aborted connections, then one that works.
+        let mut calls = 0;
+        let r = accept_retry(|| {
+            calls += 1;
+            match calls {
+                1 | 2 => Err(os_err(libc::ECONNABORTED)),
+                _ => Ok(calls),
+            }
+        });
+        assert_eq!(r.unwrap(), 3);
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn accept_retry_returns_every_other_error() {
+        for code in [
+            libc::EAGAIN,
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::EINVAL,
+            libc::EBADF,
+            libc::ENOBUFS,
+            libc::EPERM,
+        ] {
+            let mut calls = 0;
+            let e = accept_retry(|| -> io::Result<()> {
+                calls += 1;
+                Err(os_err(code))
+            })
+            .unwrap_err();
+            assert_eq!((e.raw_os_error(), calls), (Some(code), 1));
+        }
+        // An aborted connection, then an empty backlog: WouldBlock, so the caller parks.
+        let mut calls = 0;
+        let e = accept_retry(|| -> io::Result<()> {
+            calls += 1;
+            Err(os_err(if calls == 1 {
+                libc::ECONNABORTED
+            } else {
+                libc::EAGAIN
+            }))
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(calls, 2);
+    }
 }

@@ -1,9 +1,11 @@
 //! TCP: [`TcpListener`] and [`TcpStream`] (Go's net.TCPListener and net.TCPConn).
 //!
-//! Accept is `accept4(SOCK_NONBLOCK)`, so an accepted stream costs no extra syscall before
-//! registration; connect is a non-blocking `connect` that parks until the socket is
-//! writable, then reads `SO_ERROR` and, as Go's netFD.connect, confirms with `getpeername`
-//! (a stale readiness must not pass for success). Writes are `send(MSG_NOSIGNAL)`.
+//! Accept is `accept4(SOCK_NONBLOCK)`, retried on `ECONNABORTED` as Go's accept loop does,
+//! so an accepted stream needs no `fcntl` before registration; every accepted and connected
+//! stream gets `TCP_NODELAY`, as in Go's newTCPConn. Connect is a non-blocking `connect`
+//! that parks until the socket is writable, then reads `SO_ERROR` and, as Go's
+//! netFD.connect, confirms with `getpeername` (a stale readiness must not pass for
+//! success). Writes are `send(MSG_NOSIGNAL)`.
 
 use super::sys;
 use crate::PollFd;
@@ -83,8 +85,10 @@ impl TcpListener {
         })
     }
 
-    /// Accepts a connection, parking until one arrives. Errors such as EMFILE (out of fds)
-    /// come back at once; the pending connection stays queued for the next call.
+    /// Accepts a connection, parking until one arrives. The connection has `TCP_NODELAY`
+    /// set, as in Go. A connection aborted while queued (`ECONNABORTED`) is skipped, as Go
+    /// does; other errors, such as EMFILE (out of fds), come back at once, and the pending
+    /// connection stays queued for the next call.
     ///
     /// ```
     /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
@@ -95,8 +99,11 @@ impl TcpListener {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (fd, ss) = self.fd.read_with(|l| sys::accept(l.as_raw_fd()))?;
+        let (fd, ss) = self
+            .fd
+            .read_with(|l| sys::accept_retry(|| sys::accept(l.as_raw_fd())))?;
         let addr = sys::from_sockaddr(&ss)?;
+        let _ = sys::set_nodelay(fd.as_raw_fd());
         let s = std::net::TcpStream::from(fd);
         Ok((
             TcpStream {
@@ -195,7 +202,7 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Connects to `addr`, trying each resolved address in turn (as std's); parks while
-    /// the connection is being established.
+    /// the connection is being established. The connection has `TCP_NODELAY` set, as in Go.
     ///
     /// ```
     /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
@@ -239,7 +246,7 @@ impl TcpStream {
     }
 
     /// Connects to `addr`, failing with `TimedOut` once `deadline` passes (Go's
-    /// `Dialer.Deadline`).
+    /// `Dialer.Deadline`); a deadline already past fails at once, without dialing.
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -250,11 +257,17 @@ impl TcpStream {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn connect_deadline(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
+        // Go's DialContext: a deadline already past fails before dialing, also where the
+        // connect would complete at once (loopback).
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(crate::deadline::timed_out());
+        }
         let domain = match addr {
             SocketAddr::V4(_) => libc::AF_INET,
             SocketAddr::V6(_) => libc::AF_INET6,
         };
         let fd = sys::socket(domain, libc::SOCK_STREAM)?;
+        let _ = sys::set_nodelay(fd.as_raw_fd());
         let s = TcpStream {
             fd: PollFd::new_nonblocking(std::net::TcpStream::from(fd))?,
         };
@@ -332,8 +345,9 @@ impl TcpStream {
         self.fd.get_ref().shutdown(how)
     }
 
-    /// Sets `TCP_NODELAY`, turning Nagle's algorithm off. Go sets it on every connection;
-    /// here, as in std, it is off unless you ask.
+    /// Sets or clears `TCP_NODELAY` (on: Nagle's algorithm off). As in Go, `accept` and
+    /// `connect` turn it on for every new connection; a stream made with `from_std` keeps
+    /// what it had.
     ///
     /// ```
     /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;

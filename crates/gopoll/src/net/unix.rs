@@ -67,7 +67,8 @@ impl UnixListener {
         })
     }
 
-    /// Accepts a connection, parking until one arrives.
+    /// Accepts a connection, parking until one arrives. A connection aborted while queued
+    /// (`ECONNABORTED`) is skipped, as Go does; other errors come back at once.
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("gopoll-acc-{}.sock", std::process::id()));
@@ -79,7 +80,7 @@ impl UnixListener {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (s, addr) = self.fd.read_with(|l| l.accept())?;
+        let (s, addr) = self.fd.read_with(|l| sys::accept_retry(|| l.accept()))?;
         s.set_nonblocking(true)?;
         Ok((
             UnixStream {
