@@ -76,17 +76,69 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Runs `body` once in each mode, the three at once, each driven from party 0 of its mode (a
+/// goroutine, a thread, a goroutine); its own parties are parties 1, 2, ... Re-raises a panic.
+pub fn each_mode(body: impl Fn(Mode) + Send + Sync + 'static) {
+    let body = std::sync::Arc::new(body);
+    let runs: Vec<_> = MODES
+        .iter()
+        .map(|&mode| {
+            let body = body.clone();
+            go(mode, 0, move || body(mode))
+        })
+        .collect();
+    for run in runs {
+        run.join();
+    }
+}
+
 /// Runs test `name` of this test binary again in a child process with `env` set (and
-/// GOMAXPROCS unset unless `env` sets it), where `child_mode()` returns `Some(mode)`.
+/// `GOMAXPROCS` unset unless `env` sets it), where `child_mode()` returns `Some(mode)`. A
+/// child still running after 30 s is killed: a hang fails the test instead of stalling it.
+/// (After crates/gmp-sched/tests/common/mod.rs, plus that hang guard.)
 pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    // Output goes to files, not pipes: a child never blocks on a full pipe while we poll it.
+    let base = std::env::temp_dir().join(format!("goro-child-{}-{name}", std::process::id()));
+    let (out_path, err_path) = (base.with_extension("out"), base.with_extension("err"));
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env("GORO_TEST_CHILD", mode)
-        .env_remove("GOMAXPROCS");
+        .env_remove("GOMAXPROCS")
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = std::fs::read(&out_path).unwrap_or_default();
+    let stderr = std::fs::read(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    let Some(status) = status else {
+        panic!(
+            "child {name} ({mode}) hung for 30 s; stderr:\n{}",
+            String::from_utf8_lossy(&stderr)
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
 }
 
 /// The mode this process was started in by `run_child`, if it is a child.
@@ -150,4 +202,21 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// In the parent: runs test `name` in a child process with `env`, and asserts that the child
+/// ran exactly that one test and passed. Returns false there; returns true in the child,
+/// which then runs the test's body.
+pub fn in_child(name: &str, env: &[(&str, &str)]) -> bool {
+    if child_mode().is_some() {
+        return true;
+    }
+    let out = run_child(name, "child", env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
 }
