@@ -193,9 +193,7 @@ fn ticker_concurrent_stress() {
 /// them; the timer must get its turn. 100 rounds; every value sent is received.
 #[test]
 fn after_func_starvation() {
-    if !in_child("after_func_starvation", &[("GOMAXPROCS", "1")]) {
-        return;
-    }
+    in_child("after_func_starvation", &[("GOMAXPROCS", "1")], || {
     assert_eq!(goro::gomaxprocs(), 1);
     for _ in 0..100 {
         let stop = Arc::new(AtomicBool::new(false));
@@ -217,6 +215,7 @@ fn after_func_starvation() {
         });
         assert_eq!(sender.join(), receiver.join());
     }
+    });
 }
 
 /// TestAfter: `after` delivers no earlier than its delay, and the time it delivers is no
@@ -389,9 +388,7 @@ fn timer_stop_stress() {
 /// keeps the scheduler busy (Go's runs the GC; ours spawns and joins goroutines).
 #[test]
 fn sleep_zero_deadlock() {
-    if !in_child("sleep_zero_deadlock", &[("GOMAXPROCS", "4")]) {
-        return;
-    }
+    in_child("sleep_zero_deadlock", &[("GOMAXPROCS", "4")], || {
     each_mode(|mode| {
         let c = Chan::new(0);
         let tx = c.clone();
@@ -411,6 +408,7 @@ fn sleep_zero_deadlock() {
         }
         assert!(recv(&c.receiver(), "churn"));
         churn.join();
+    });
     });
 }
 
@@ -818,13 +816,9 @@ fn timers_fire_in_order_under_load() {
 /// The same at GOMAXPROCS=1, in a child process: the one P is always busy.
 #[test]
 fn timers_fire_in_order_under_load_gomaxprocs1() {
-    if !in_child(
-        "timers_fire_in_order_under_load_gomaxprocs1",
-        &[("GOMAXPROCS", "1")],
-    ) {
-        return;
-    }
+    in_child("timers_fire_in_order_under_load_gomaxprocs1", &[("GOMAXPROCS", "1")], || {
     fire_in_order_under_load();
+    });
 }
 
 /// 10,000 timers made by ten parties, due at seeded random times within 60 ms, each fire
@@ -1052,8 +1046,7 @@ fn timer_on_busy_p_fires() {
 /// The same at GOMAXPROCS=1, in a child process: the only P is always busy.
 #[test]
 fn timer_on_busy_p_fires_gomaxprocs1() {
-    if !in_child("timer_on_busy_p_fires_gomaxprocs1", &[("GOMAXPROCS", "1")]) {
-        return;
-    }
+    in_child("timer_on_busy_p_fires_gomaxprocs1", &[("GOMAXPROCS", "1")], || {
     timer_on_busy_p_fires_body();
+    });
 }

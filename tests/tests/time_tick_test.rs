@@ -195,9 +195,7 @@ fn long_adjust_timers() {
 /// fire, by design: an `after` or dropped `Timer` is not stopped.)
 #[test]
 fn timer_gc() {
-    if !in_child("timer_gc", &[]) {
-        return;
-    }
+    in_child("timer_gc", &[], || {
     fn check(what: &str, f: &dyn Fn()) {
         const N: isize = 10_000;
         let before = LIVE.load(SeqCst);
@@ -217,6 +215,7 @@ fn timer_gc() {
     all();
     // SAFETY: the goroutine keeps nothing thread-bound.
     unsafe { goro::spawn(all) }.join().unwrap();
+    });
 }
 
 /// Go's tickerTimer: a Ticker whose stop and reset say whether it was running.

@@ -28,18 +28,22 @@ impl<T> Party<T> {
     }
 }
 
+/// Whether party `i` of a test runs on a goroutine in `mode` (in `Mixed`, the even ones do).
+pub fn is_goroutine(mode: Mode, i: usize) -> bool {
+    match mode {
+        Mode::Goroutines => true,
+        Mode::Threads => false,
+        Mode::Mixed => i & 1 == 0,
+    }
+}
+
 /// Starts party `i` of a test: a goroutine or a thread, by `mode`.
 pub fn go<T: Send + 'static>(
     mode: Mode,
     i: usize,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Party<T> {
-    let goroutine = match mode {
-        Mode::Goroutines => true,
-        Mode::Threads => false,
-        Mode::Mixed => i & 1 == 0,
-    };
-    if goroutine {
+    if is_goroutine(mode, i) {
         // SAFETY: the test bodies keep only channels, Arcs, locks of goro's and atomics across
         // blocking calls: nothing thread-bound.
         Party::G(unsafe { goro::spawn(f) })
@@ -94,7 +98,7 @@ pub fn each_mode(body: impl Fn(Mode) + Send + Sync + 'static) {
 
 /// Runs test `name` of this test binary again in a child process with `env` set (and
 /// `GOMAXPROCS` unset unless `env` sets it), where `child_mode()` returns `Some(mode)`. A
-/// child still running after 30 s is killed: a hang fails the test instead of stalling it.
+/// child still running after 120 s is killed: a hang fails the test instead of stalling it.
 /// (After crates/gmp-sched/tests/common/mod.rs, plus that hang guard.)
 pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> std::process::Output {
     use std::process::Command;
@@ -117,7 +121,7 @@ pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> std::process::
         if let Some(status) = child.try_wait().unwrap() {
             break Some(status);
         }
-        if start.elapsed() > Duration::from_secs(30) {
+        if start.elapsed() > Duration::from_secs(120) {
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -130,7 +134,7 @@ pub fn run_child(name: &str, mode: &str, env: &[(&str, &str)]) -> std::process::
     let _ = std::fs::remove_file(&err_path);
     let Some(status) = status else {
         panic!(
-            "child {name} ({mode}) hung for 30 s; stderr:\n{}",
+            "child {name} ({mode}) hung for 120 s; stderr:\n{}",
             String::from_utf8_lossy(&stderr)
         );
     };
@@ -204,19 +208,20 @@ impl Drop for TempDir {
     }
 }
 
-/// In the parent: runs test `name` in a child process with `env`, and asserts that the child
-/// ran exactly that one test and passed. Returns false there; returns true in the child,
-/// which then runs the test's body.
-pub fn in_child(name: &str, env: &[(&str, &str)]) -> bool {
-    if child_mode().is_some() {
-        return true;
+/// Runs `body` in a child process of its own (a fresh runtime, with `env` such as
+/// `GOMAXPROCS`), for tests that need a setting no other test may see; in that child, runs
+/// `body` itself. Fails if the child fails.
+pub fn in_child(name: &str, env: &[(&str, &str)], body: impl FnOnce()) {
+    if child_mode().as_deref() == Some(name) {
+        body();
+        return;
     }
-    let out = run_child(name, "child", env);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = run_child(name, name, env);
     assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child {name} failed:\n{stdout}\n{}",
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child for {name} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    false
 }
