@@ -212,11 +212,11 @@ fn no_false_deadlock_gomaxprocs_2() {
     stress("no_false_deadlock_gomaxprocs_2", "2");
 }
 
-/// The shape of the report: 20,000 sleepers on one deadline, a few times.
+/// The shape of the report: 20,000 sleepers on one deadline, 20 times.
 #[test]
 fn no_false_deadlock_twenty_thousand_sleepers() {
     if child_mode().is_some() {
-        for _ in 0..5 {
+        for _ in 0..20 {
             // SAFETY: as above.
             unsafe { goro::run(|| sleepers(20_000)) };
         }

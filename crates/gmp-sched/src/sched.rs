@@ -479,16 +479,20 @@ fn pidle_get() -> Option<usize> {
 }
 
 /// Puts P `p` on the idle list, or retires it if it is beyond GOMAXPROCS (Go: pidleput).
+/// A retired P's timers move to P 0: nobody looks at a retired P's heap.
 fn pidle_put(p: &P) {
     let s = get();
-    let mut idle = s.idle.lock().unwrap();
-    if p.id < s.gomaxprocs.load(Ordering::Relaxed) {
-        p.owner.set_state(P_IDLE);
-        idle.ps.push(p.id);
-        s.npidle.fetch_add(1, Ordering::SeqCst);
-    } else {
+    {
+        let mut idle = s.idle.lock().unwrap();
+        if p.id < s.gomaxprocs.load(Ordering::Relaxed) {
+            p.owner.set_state(P_IDLE);
+            idle.ps.push(p.id);
+            s.npidle.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
         p.owner.set_state(P_RETIRED);
     }
+    p.timers.drain_into(&s.ps[0].timers);
 }
 
 /// Gives a P that its M cannot use (a goroutine blocked in a syscall or hogging it, or a
@@ -1089,7 +1093,7 @@ fn stop_m(ms: &mut MState) -> bool {
     let s = get();
     let me = ms.m.clone();
     // Become the timer sleeper if a timer is pending and no sleeper waits for an earlier one.
-    let deadline = {
+    let (deadline, overdue) = {
         let mut sl = s.sleeper.lock().unwrap();
         let next = s
             .active()
@@ -1097,14 +1101,19 @@ fn stop_m(ms: &mut MState) -> bool {
             .map(|p| p.timers.next())
             .min()
             .unwrap_or(u64::MAX);
-        // An overdue timer we could not get a P for is sysmon's: do not spin on it.
         let future = next > nanos(Instant::now());
         let mine = future && sl.as_ref().is_none_or(|(d, _)| next < *d);
         if mine {
             *sl = Some((next, me.clone()));
         }
-        mine.then(|| instant_of(next))
+        (mine.then(|| instant_of(next)), !future)
     };
+    // A timer fell due since we last looked (a periodic one re-armed, or one added on a busy
+    // P): run it with an idle P (`find_runnable` fires every active P's due timers). With no
+    // idle P it is for the Ps' own Ms, or sysmon's: do not spin on it.
+    if overdue && take_idle_p(ms, false) {
+        return false;
+    }
     // One idle M waits in the netpoller instead (until the timer, if it is the sleeper):
     // ready fds then wake goroutines without anybody else polling.
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));

@@ -6,7 +6,7 @@
 //! - retakes the P of a goroutine that has run over 10 ms without a schedule while other
 //!   work waits, as if it were in a syscall: its M runs on without a P, and the goroutine's
 //!   next safe point queues it globally (`preempt_point`, any blocking call);
-//! - runs timers more than 1 ms overdue (their P's M may be stuck);
+//! - runs timers more than 1 ms overdue (their P's M may be stuck, or the P retired);
 //! - polls the netpoller if nobody has for 10 ms;
 //! - wakes an idle P when the global queue has work.
 
@@ -81,7 +81,9 @@ fn run() {
         if now.saturating_sub(netpoll::LAST_POLL.load(Ordering::Relaxed)) > POLL_NS {
             acted |= netpoll::poll_now();
         }
-        for p in s.active() {
+        // Every P's, retired ones too: a timer that reached a P just as it retired must
+        // still fire.
+        for p in s.ps.iter() {
             if p.timers.next().saturating_add(TIMER_LATE_NS) <= now {
                 acted |= p.timers.run(now) > 0;
             }
