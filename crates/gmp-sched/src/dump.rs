@@ -271,12 +271,12 @@ pub(crate) fn check_dead(idle_ms: usize) {
         return;
     }
     let s = get();
-    // Sections of work in flight on threads not counted here (see `sched::InFlight`): none
-    // may be open, before or after the look, and none may have ended during it.
-    let done = s.inflight_done.load(Ordering::SeqCst);
-    let in_flight = || s.inflight.load(Ordering::SeqCst) != 0;
-    if in_flight()
-        || s.nthreads.load(Ordering::SeqCst) > idle_ms
+    // Sections of work in flight on threads not counted here (see `inflight.rs`): none may
+    // be open, before or after the look, and none may have ended during it.
+    let Some(quiet) = s.inflight.quiet() else {
+        return;
+    };
+    if s.nthreads.load(Ordering::SeqCst) > idle_ms
         || s.ngoroutine.load(Ordering::SeqCst) == 0
         || !s.global.is_empty()
         // Every P, retired ones too: a P just beyond GOMAXPROCS may still hold timers or
@@ -285,8 +285,7 @@ pub(crate) fn check_dead(idle_ms: usize) {
             .iter()
             .any(|p| p.has_work() || p.timers.next() != u64::MAX)
         || crate::netpoll::get().is_some_and(|p| p.has_waiters())
-        || in_flight()
-        || s.inflight_done.load(Ordering::SeqCst) != done
+        || !s.inflight.still_quiet(quiet)
     {
         return;
     }
@@ -433,7 +432,7 @@ pub fn metrics() -> Metrics {
         switches_total: s
             .ps
             .iter()
-            .map(|p| u64::from(p.schedtick.load(Ordering::Relaxed)))
+            .map(|p| p.switches.load(Ordering::Relaxed))
             .sum(),
         parks_total: s.ps.iter().map(|p| p.parks.load(Ordering::Relaxed)).sum(),
         steals_total: s.ps.iter().map(|p| p.steals.load(Ordering::Relaxed)).sum(),

@@ -36,6 +36,7 @@
 
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+mod inflight;
 mod loom;
 mod p;
 mod rand;
@@ -93,6 +94,7 @@ pub use timer::{sleep, Timer};
 pub mod internal {
     pub use crate::p::{gen_of, owner, state_of, Owner, Pin, RunNext};
     pub use crate::p::{P_IDLE, P_PINNED, P_RUNNING, P_SCHED, P_SYSCALL};
+    pub use crate::inflight::InFlightCount;
     pub use crate::waiter::ParkState;
 }
 

@@ -265,8 +265,11 @@ mod imp {
         pub(crate) timers: TimerHeap,
         /// The owner word (see the state table above).
         pub(crate) owner: Owner,
-        /// Schedule passes (owner writes; sysmon reads to spot a goroutine hogging the P).
+        /// Schedule passes that began a time slice (owner writes; sysmon reads to spot a
+        /// goroutine, or a pair handing off through `runnext`, hogging the P).
         pub(crate) schedtick: AtomicU32,
+        /// Goroutines switched to, time slice inherited or not (for `metrics`; owner writes).
+        pub(crate) switches: AtomicU64,
         /// Syscalls entered (owner writes; sysmon reads to spot a long one).
         pub(crate) syscalltick: AtomicU32,
         /// Goroutines parked on this P (for `metrics`; owner writes).
@@ -295,6 +298,7 @@ mod imp {
                 timers: TimerHeap::new(),
                 owner: Owner::new(),
                 schedtick: AtomicU32::new(0),
+                switches: AtomicU64::new(0),
                 syscalltick: AtomicU32::new(0),
                 parks: AtomicU64::new(0),
                 steals: AtomicU64::new(0),

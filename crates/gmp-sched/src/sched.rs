@@ -23,6 +23,7 @@
 
 use crate::config::{Config, Error, MAX_PROCS};
 use crate::dump::{self, Registry};
+use crate::inflight::InFlightCount;
 use crate::g::{
     self, ACT_EXIT, ACT_PARK, ACT_REQUEUE, ACT_YIELD, G, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING,
 };
@@ -63,9 +64,7 @@ pub(crate) struct Sched {
     pub(crate) nlockedidle: AtomicUsize,
     /// Threads outside the M count (sysmon, a plain thread) moving work between places the
     /// deadlock detector looks at; see [`InFlight`].
-    pub(crate) inflight: AtomicUsize,
-    /// [`InFlight`] sections ended, so a check can tell that one ran while it looked.
-    pub(crate) inflight_done: AtomicU64,
+    pub(crate) inflight: InFlightCount,
     sleeper: Mutex<Option<(u64, Arc<M>)>>,
     epoch: Instant,
     thread_name: String,
@@ -141,8 +140,7 @@ impl Sched {
             gfree: Mutex::new(Vec::new()),
             allgs: Registry::new(),
             nlockedidle: AtomicUsize::new(0),
-            inflight: AtomicUsize::new(0),
-            inflight_done: AtomicU64::new(0),
+            inflight: InFlightCount::new(),
             sleeper: Mutex::new(None),
             epoch: Instant::now(),
             thread_name: cfg.thread_name,
@@ -157,27 +155,21 @@ impl Sched {
 /// A section in which a thread that the deadlock detector does not count as running (sysmon,
 /// or a plain thread calling into the runtime) moves work it may make runnable: due timers
 /// taken off a heap before their callbacks ready goroutines, timers drained from a retired
-/// P, goroutines a poll readied. Go has no such thread: every such move there happens on an
-/// M, which `checkdead` counts as running.
-///
-/// `dump::check_dead` concludes nothing while a section is open or if one ended during its
-/// look (both SeqCst: a section that began after the check's last read of `inflight` began
-/// after every other read of the check, so whatever it moves was still in place then).
+/// P, goroutines a poll readied (see `inflight.rs`). It ends when the guard drops.
 #[must_use = "the section ends when the guard drops"]
 pub(crate) struct InFlight(&'static Sched);
 
 impl InFlight {
     pub(crate) fn begin() -> InFlight {
         let s = get();
-        s.inflight.fetch_add(1, Ordering::SeqCst);
+        s.inflight.begin();
         InFlight(s)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.inflight_done.fetch_add(1, Ordering::SeqCst);
-        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
+        self.0.inflight.end();
     }
 }
 
@@ -704,6 +696,7 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
         overflow::enter(guard, to.id(), size);
         from.status.store(G_WAITING, Ordering::Relaxed);
         P::bump(&p.parks);
+        P::bump(&p.switches);
         release();
         if !from.park.commit_park() {
             // An unpark came meanwhile: it runs next, after the new G.
@@ -779,6 +772,7 @@ fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
         if !std::mem::take(&mut inherit) {
             p.next_tick();
         }
+        P::bump(&p.switches);
         // From here sysmon may retake the P if the goroutine keeps it too long.
         p.owner.run(gen);
         g::set_running(g);

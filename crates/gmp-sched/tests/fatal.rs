@@ -45,7 +45,7 @@ fn bad_gomaxprocs_is_a_clear_error() {
         let _ = unsafe { spawn(|| ()) }.join();
         return;
     }
-    for bad in ["abc", "0", "-3"] {
+    for bad in ["abc", "0", "-3", "2147483648"] {
         let out = run_child(
             "bad_gomaxprocs_is_a_clear_error",
             "gomaxprocs",
@@ -55,7 +55,7 @@ fn bad_gomaxprocs_is_a_clear_error() {
         assert!(!out.status.success(), "GOMAXPROCS={bad} was accepted");
         assert!(
             err.contains(&format!(
-                "GOMAXPROCS={bad:?}: expected an integer from 1 to 256"
+                "GOMAXPROCS={bad:?}: expected an integer from 1 to 2147483647"
             )),
             "{err}"
         );
@@ -109,8 +109,9 @@ fn an_unjoined_panic_is_reported_with_id_and_spawn_site() {
 #[test]
 fn builder_rejects_bad_settings_and_a_second_init() {
     assert!(gmp_sched::Builder::new().stack_size(1024).init().is_err());
+    assert!(gmp_sched::Builder::new().gomaxprocs(0).init().is_err());
     assert!(gmp_sched::Builder::new()
-        .gomaxprocs(100_000)
+        .gomaxprocs(1 << 31)
         .init()
         .is_err());
     if child_mode().is_none() {
