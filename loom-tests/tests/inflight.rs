@@ -47,7 +47,10 @@ fn a_move_in_flight_is_never_a_deadlock() {
             queue: AtomicBool::new(false),
         });
         let m = mover(w.clone());
-        assert!(!check(&w), "the work was in one place or the other all along");
+        assert!(
+            !check(&w),
+            "the work was in one place or the other all along"
+        );
         m.join().unwrap();
     });
 }

@@ -979,27 +979,36 @@ fn select5() {
     // Bits of `combo`: default, dummy send, dummy recv, nil send, nil recv.
     for combo in 0..32u32 {
         let with = |bit: u32| combo & (1 << bit) != 0;
+        // The other cases this combination adds, then the select, blocking or not.
+        fn fire<'a>(
+            mut sel: Select<'a>,
+            with: impl Fn(u32) -> bool,
+            dummy: &'a Chan<i32>,
+            nilch: &'a Chan<i32>,
+        ) -> gochan::SelectedOperation<'a> {
+            if with(1) {
+                sel.send(dummy, 1);
+            }
+            if with(2) {
+                sel.recv(dummy);
+            }
+            if with(3) {
+                sel.send(nilch, 1);
+            }
+            if with(4) {
+                sel.recv(nilch);
+            }
+            if with(0) {
+                sel.try_select().expect("nonblock")
+            } else {
+                sel.select()
+            }
+        }
         // Receive n, one way or another.
         c.send(n).unwrap();
         let mut sel = Select::new();
         let i = sel.recv(&c);
-        if with(1) {
-            sel.send(&dummy, 1);
-        }
-        if with(2) {
-            sel.recv(&dummy);
-        }
-        if with(3) {
-            sel.send(&nilch, 1);
-        }
-        if with(4) {
-            sel.recv(&nilch);
-        }
-        let op = if with(0) {
-            sel.try_select().expect("nonblock")
-        } else {
-            sel.select()
-        };
+        let op = fire(sel, with, &dummy, &nilch);
         assert_eq!(op.index(), i);
         assert_eq!(op.recv(&c), Some(n));
         n += 1;
@@ -1007,23 +1016,7 @@ fn select5() {
         // Send n, one way or another.
         let mut sel = Select::new();
         let i = sel.send(&c, n);
-        if with(1) {
-            sel.send(&dummy, 1);
-        }
-        if with(2) {
-            sel.recv(&dummy);
-        }
-        if with(3) {
-            sel.send(&nilch, 1);
-        }
-        if with(4) {
-            sel.recv(&nilch);
-        }
-        let op = if with(0) {
-            sel.try_select().expect("nonblock")
-        } else {
-            sel.select()
-        };
+        let op = fire(sel, with, &dummy, &nilch);
         assert_eq!(op.index(), i);
         op.send(&c).unwrap();
         assert_eq!(c.recv(), Some(n));

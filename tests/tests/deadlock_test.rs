@@ -156,7 +156,9 @@ fn netpoll_hand_off() {
 /// A goroutine returns from a blocking syscall after sysmon took its P.
 fn syscall_exit() {
     // SAFETY: the goroutine holds nothing across the call.
-    let h = unsafe { go! { goro::syscall(|| std::thread::sleep(Duration::from_micros(200))) } };
+    let h = unsafe {
+        go! { goro::syscall(|| std::thread::sleep(Duration::from_micros(200))) }
+    };
     h.join().unwrap();
 }
 
@@ -198,7 +200,10 @@ fn stress(test: &str, procs: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{}\n{err}", out.status);
     for (name, _) in SHAPES {
-        assert!(err.contains(&format!("{name}: {} rounds", rounds())), "{err}");
+        assert!(
+            err.contains(&format!("{name}: {} rounds", rounds())),
+            "{err}"
+        );
     }
 }
 
@@ -224,7 +229,11 @@ fn no_false_deadlock_twenty_thousand_sleepers() {
     }
     let test = "no_false_deadlock_twenty_thousand_sleepers";
     let out = run_child(test, "sleepers", &[("GOMAXPROCS", "2")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -248,5 +257,8 @@ fn a_real_deadlock_is_still_reported() {
     let out = run_child("a_real_deadlock_is_still_reported", "dead", &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("all goroutines are asleep - deadlock!"), "{err}");
+    assert!(
+        err.contains("all goroutines are asleep - deadlock!"),
+        "{err}"
+    );
 }

@@ -64,9 +64,7 @@ fn sleep_far_never_returns_and_never_spins() {
 fn park_until_far_never_returns_and_never_spins() {
     for when in far_instants() {
         // SAFETY: as above.
-        let h = unsafe {
-            goro::spawn(move || goro::park_until(WaitReason::Sleep, when, || {}))
-        };
+        let h = unsafe { goro::spawn(move || goro::park_until(WaitReason::Sleep, when, || {})) };
         stays_parked(h.id(), WaitReason::Sleep);
     }
 }
@@ -101,9 +99,13 @@ fn timers_far_never_fire() {
             let _ = f.try_send(());
         }));
         let f = fired.clone();
-        let t = goro::Timer::new(Instant::now() + Duration::from_secs(3600), None, move || {
-            let _ = f.try_send(());
-        });
+        let t = goro::Timer::new(
+            Instant::now() + Duration::from_secs(3600),
+            None,
+            move || {
+                let _ = f.try_send(());
+            },
+        );
         assert!(t.reset(when, Some(Duration::MAX)));
         timers.push(t);
     }
@@ -206,7 +208,8 @@ fn channel_timeouts_far_from_threads() {
 fn socket_timeouts_far_park_and_deliver() {
     let ln = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = ln.local_addr().unwrap();
-    let mut settings: Vec<Box<dyn Fn(&goro::net::TcpStream) + Send>> = Vec::new();
+    type Setting = Box<dyn Fn(&goro::net::TcpStream) + Send>;
+    let mut settings: Vec<Setting> = Vec::new();
     for d in far_durations() {
         settings.push(Box::new(move |s| s.set_read_timeout(Some(d)).unwrap()));
     }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{go, is_timeout, tcp_pair, TempDir, MODES};
+use common::{go, is_timeout, tcp_pair, Mode, Party, TempDir, MODES};
 use goro::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -160,18 +160,24 @@ fn zero_byte_read() {
     });
 }
 
+/// A TCP pair whose dialed end has a read parked on it by party 0 of `mode`.
+fn parked_reader(mode: Mode) -> (Arc<TcpStream>, TcpStream, Party<io::Result<usize>>) {
+    let (c, s) = tcp_pair();
+    let c = Arc::new(c);
+    let reader = {
+        let c = c.clone();
+        go(mode, 0, move || (&*c).read(&mut [0; 1]))
+    };
+    reader.wait_parked_in_io(|| c.as_poll_fd().read_parked());
+    (c, s, reader)
+}
+
 #[test]
 fn read_timeout_unblocks_read() {
     // A read parked with no deadline ends with a timeout once another party sets a
     // deadline in the past.
     for mode in MODES {
-        let (c, _s) = tcp_pair();
-        let c = Arc::new(c);
-        let reader = {
-            let c = c.clone();
-            go(mode, 0, move || (&*c).read(&mut [0; 1]))
-        };
-        reader.wait_parked_in_io(|| c.as_poll_fd().read_parked());
+        let (c, _s, reader) = parked_reader(mode);
         let setter = {
             let c = c.clone();
             go(mode, 1, move || {
@@ -187,13 +193,7 @@ fn read_timeout_unblocks_read() {
 fn close_unblocks_read() {
     // The peer closing ends a parked read with EOF.
     for mode in MODES {
-        let (c, s) = tcp_pair();
-        let c = Arc::new(c);
-        let reader = {
-            let c = c.clone();
-            go(mode, 0, move || (&*c).read(&mut [0; 1]))
-        };
-        reader.wait_parked_in_io(|| c.as_poll_fd().read_parked());
+        let (_c, s, reader) = parked_reader(mode);
         go(mode, 1, move || drop(s)).join();
         assert_eq!(reader.join().unwrap(), 0, "{mode:?}");
     }

@@ -194,27 +194,27 @@ fn ticker_concurrent_stress() {
 #[test]
 fn after_func_starvation() {
     in_child("after_func_starvation", &[("GOMAXPROCS", "1")], || {
-    assert_eq!(goro::gomaxprocs(), 1);
-    for _ in 0..100 {
-        let stop = Arc::new(AtomicBool::new(false));
-        let c = Chan::new(1);
-        let (s, tx) = (stop.clone(), c.clone());
-        let sender = go(Mode::Goroutines, 0, move || {
-            let mut sent = 0;
-            while !s.load(SeqCst) {
-                tx.send(true).unwrap();
-                sent += 1;
-            }
-            tx.close();
-            sent
-        });
-        let receiver = go(Mode::Goroutines, 0, move || c.iter().count());
-        let s = stop.clone();
-        let _t = Timer::new(Instant::now() + Duration::from_micros(1), None, move || {
-            s.store(true, SeqCst)
-        });
-        assert_eq!(sender.join(), receiver.join());
-    }
+        assert_eq!(goro::gomaxprocs(), 1);
+        for _ in 0..100 {
+            let stop = Arc::new(AtomicBool::new(false));
+            let c = Chan::new(1);
+            let (s, tx) = (stop.clone(), c.clone());
+            let sender = go(Mode::Goroutines, 0, move || {
+                let mut sent = 0;
+                while !s.load(SeqCst) {
+                    tx.send(true).unwrap();
+                    sent += 1;
+                }
+                tx.close();
+                sent
+            });
+            let receiver = go(Mode::Goroutines, 0, move || c.iter().count());
+            let s = stop.clone();
+            let _t = Timer::new(Instant::now() + Duration::from_micros(1), None, move || {
+                s.store(true, SeqCst)
+            });
+            assert_eq!(sender.join(), receiver.join());
+        }
     });
 }
 
@@ -389,26 +389,26 @@ fn timer_stop_stress() {
 #[test]
 fn sleep_zero_deadlock() {
     in_child("sleep_zero_deadlock", &[("GOMAXPROCS", "4")], || {
-    each_mode(|mode| {
-        let c = Chan::new(0);
-        let tx = c.clone();
-        let churn = go(mode, 1, move || {
+        each_mode(|mode| {
+            let c = Chan::new(0);
+            let tx = c.clone();
+            let churn = go(mode, 1, move || {
+                for _ in 0..100 {
+                    // SAFETY: the goroutine keeps nothing thread-bound.
+                    let h = unsafe { goro::spawn(goro::yield_now) };
+                    h.join().unwrap();
+                }
+                tx.send(true).unwrap();
+            });
             for _ in 0..100 {
-                // SAFETY: the goroutine keeps nothing thread-bound.
-                let h = unsafe { goro::spawn(goro::yield_now) };
-                h.join().unwrap();
+                goro::sleep(Duration::ZERO);
+                let tmp = Chan::new(1);
+                tmp.send(true).unwrap();
+                assert_eq!(tmp.recv(), Some(true));
             }
-            tx.send(true).unwrap();
+            assert!(recv(&c.receiver(), "churn"));
+            churn.join();
         });
-        for _ in 0..100 {
-            goro::sleep(Duration::ZERO);
-            let tmp = Chan::new(1);
-            tmp.send(true).unwrap();
-            assert_eq!(tmp.recv(), Some(true));
-        }
-        assert!(recv(&c.receiver(), "churn"));
-        churn.join();
-    });
     });
 }
 
@@ -816,9 +816,13 @@ fn timers_fire_in_order_under_load() {
 /// The same at GOMAXPROCS=1, in a child process: the one P is always busy.
 #[test]
 fn timers_fire_in_order_under_load_gomaxprocs1() {
-    in_child("timers_fire_in_order_under_load_gomaxprocs1", &[("GOMAXPROCS", "1")], || {
-    fire_in_order_under_load();
-    });
+    in_child(
+        "timers_fire_in_order_under_load_gomaxprocs1",
+        &[("GOMAXPROCS", "1")],
+        || {
+            fire_in_order_under_load();
+        },
+    );
 }
 
 /// 10,000 timers made by ten parties, due at seeded random times within 60 ms, each fire
@@ -1046,7 +1050,11 @@ fn timer_on_busy_p_fires() {
 /// The same at GOMAXPROCS=1, in a child process: the only P is always busy.
 #[test]
 fn timer_on_busy_p_fires_gomaxprocs1() {
-    in_child("timer_on_busy_p_fires_gomaxprocs1", &[("GOMAXPROCS", "1")], || {
-    timer_on_busy_p_fires_body();
-    });
+    in_child(
+        "timer_on_busy_p_fires_gomaxprocs1",
+        &[("GOMAXPROCS", "1")],
+        || {
+            timer_on_busy_p_fires_body();
+        },
+    );
 }

@@ -196,25 +196,25 @@ fn long_adjust_timers() {
 #[test]
 fn timer_gc() {
     in_child("timer_gc", &[], || {
-    fn check(what: &str, f: &dyn Fn()) {
-        const N: isize = 10_000;
-        let before = LIVE.load(SeqCst);
-        for _ in 0..N {
-            f();
+        fn check(what: &str, f: &dyn Fn()) {
+            const N: isize = 10_000;
+            let before = LIVE.load(SeqCst);
+            for _ in 0..N {
+                f();
+            }
+            let inuse = LIVE.load(SeqCst) - before;
+            assert!(inuse < N, "{what} did not get freed: {inuse} allocations");
         }
-        let inuse = LIVE.load(SeqCst) - before;
-        assert!(inuse < N, "{what} did not get freed: {inuse} allocations");
-    }
-    fn all() {
-        check("Tick", &|| drop(goro::tick(HOUR)));
-        check("NewTickerStop", &|| Ticker::new(HOUR).stop());
-        check("NewTimerStop (AfterFunc)", &|| {
-            goro::Timer::new(Instant::now() + HOUR, None, || {}).stop();
-        });
-    }
-    all();
-    // SAFETY: the goroutine keeps nothing thread-bound.
-    unsafe { goro::spawn(all) }.join().unwrap();
+        fn all() {
+            check("Tick", &|| drop(goro::tick(HOUR)));
+            check("NewTickerStop", &|| Ticker::new(HOUR).stop());
+            check("NewTimerStop (AfterFunc)", &|| {
+                goro::Timer::new(Instant::now() + HOUR, None, || {}).stop();
+            });
+        }
+        all();
+        // SAFETY: the goroutine keeps nothing thread-bound.
+        unsafe { goro::spawn(all) }.join().unwrap();
     });
 }
 

@@ -266,7 +266,10 @@ mod tests {
         assert_eq!(gomaxprocs_from_env(Some("3".into())), Ok(3));
         assert_eq!(gomaxprocs_from_env(Some(" 1 ".into())), Ok(1));
         assert_eq!(gomaxprocs_from_env(Some("257".into())), Ok(257));
-        assert_eq!(gomaxprocs_from_env(Some("2147483647".into())), Ok(i32::MAX as usize));
+        assert_eq!(
+            gomaxprocs_from_env(Some("2147483647".into())),
+            Ok(i32::MAX as usize)
+        );
         for bad in ["abc", "0", "-1", "", "2147483648", "1.5"] {
             let e = gomaxprocs_from_env(Some(bad.into())).unwrap_err();
             assert!(e.to_string().starts_with("GOMAXPROCS="), "{e}");

@@ -23,10 +23,10 @@
 
 use crate::config::{Config, Error, MAX_PROCS};
 use crate::dump::{self, Registry};
-use crate::inflight::InFlightCount;
 use crate::g::{
     self, ACT_EXIT, ACT_PARK, ACT_REQUEUE, ACT_YIELD, G, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING,
 };
+use crate::inflight::InFlightCount;
 use crate::netpoll;
 use crate::overflow;
 use crate::p::{Pin, P, P_IDLE, P_RETIRED, P_SCHED};
