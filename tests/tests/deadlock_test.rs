@@ -40,15 +40,13 @@ fn wired_ping_pong() {
     let (ping, pong) = (Chan::new(0), Chan::new(0));
     let (p, q) = (ping.clone(), pong.clone());
     // SAFETY: the wired goroutine holds only channels across blocking calls.
-    let h = unsafe {
-        go! {
-            goro::lock_os_thread();
-            while let Some(v) = p.recv() {
-                q.send(v + 1).unwrap();
-            }
-            goro::unlock_os_thread();
+    let h = go!(unsafe { goro::Spawner::new() }, {
+        goro::lock_os_thread();
+        while let Some(v) = p.recv() {
+            q.send(v + 1).unwrap();
         }
-    };
+        goro::unlock_os_thread();
+    });
     for i in 0..20 {
         ping.send(i).unwrap();
         assert_eq!(pong.recv(), Some(i + 1));
@@ -62,15 +60,13 @@ fn exit_while_wired() {
     let done = Chan::new(0);
     let d = done.clone();
     // SAFETY: as above.
-    let h = unsafe {
-        go! {
-            goro::lock_os_thread();
-            goro::lock_os_thread();
-            goro::unlock_os_thread();
-            goro::sleep(Duration::from_micros(50));
-            d.send(()).unwrap();
-        }
-    };
+    let h = go!(unsafe { goro::Spawner::new() }, {
+        goro::lock_os_thread();
+        goro::lock_os_thread();
+        goro::unlock_os_thread();
+        goro::sleep(Duration::from_micros(50));
+        d.send(()).unwrap();
+    });
     done.recv().unwrap();
     h.join().unwrap();
 }
@@ -88,13 +84,11 @@ fn sleepers(n: usize) {
         let (wg, woke) = (wg.clone(), woke.clone());
         wg.add(1);
         // SAFETY: the goroutine holds only Arcs across blocking calls.
-        unsafe {
-            go! {
-                goro::sleep(until.saturating_duration_since(Instant::now()));
-                woke.fetch_add(1, Ordering::Relaxed);
-                wg.done();
-            }
-        };
+        go!(unsafe { goro::Spawner::new() }, {
+            goro::sleep(until.saturating_duration_since(Instant::now()));
+            woke.fetch_add(1, Ordering::Relaxed);
+            wg.done();
+        });
     }
     wg.wait();
     assert_eq!(woke.load(Ordering::Relaxed), n);
@@ -108,12 +102,10 @@ fn sleepers_while_procs_change() {
         let wg2 = wg.clone();
         wg.add(1);
         // SAFETY: as above.
-        unsafe {
-            go! {
-                goro::sleep(Duration::from_micros(300));
-                wg2.done();
-            }
-        };
+        go!(unsafe { goro::Spawner::new() }, {
+            goro::sleep(Duration::from_micros(300));
+            wg2.done();
+        });
     }
     goro::set_gomaxprocs(1);
     wg.wait();
@@ -135,16 +127,14 @@ fn netpoll_hand_off() {
     let ln = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = ln.local_addr().unwrap();
     // SAFETY: the goroutine holds only its socket across blocking calls.
-    let reader = unsafe {
-        go! {
-            let (mut c, _) = ln.accept().unwrap();
-            let mut buf = [0u8; 1];
-            for i in 0..5u8 {
-                c.read_exact(&mut buf).unwrap();
-                assert_eq!(buf[0], i);
-            }
+    let reader = go!(unsafe { goro::Spawner::new() }, {
+        let (mut c, _) = ln.accept().unwrap();
+        let mut buf = [0u8; 1];
+        for i in 0..5u8 {
+            c.read_exact(&mut buf).unwrap();
+            assert_eq!(buf[0], i);
         }
-    };
+    });
     let mut c = goro::net::TcpStream::connect(addr).unwrap();
     for i in 0..5u8 {
         goro::sleep(Duration::from_micros(50));
@@ -156,23 +146,21 @@ fn netpoll_hand_off() {
 /// A goroutine returns from a blocking syscall after sysmon took its P.
 fn syscall_exit() {
     // SAFETY: the goroutine holds nothing across the call.
-    let h = unsafe {
-        go! { goro::syscall(|| std::thread::sleep(Duration::from_micros(200))) }
-    };
+    let h = go!(unsafe { goro::Spawner::new() }, {
+        goro::syscall(|| std::thread::sleep(Duration::from_micros(200)))
+    });
     h.join().unwrap();
 }
 
 /// A goroutine hogs its P (no safe point for over 10 ms) while main waits on a timer.
 fn hog_hand_off() {
     // SAFETY: the goroutine holds nothing across a blocking call.
-    let h = unsafe {
-        go! {
-            let t0 = Instant::now();
-            while t0.elapsed() < Duration::from_millis(12) {
-                std::hint::spin_loop();
-            }
+    let h = go!(unsafe { goro::Spawner::new() }, {
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_millis(12) {
+            std::hint::spin_loop();
         }
-    };
+    });
     goro::sleep(Duration::from_micros(100));
     h.join().unwrap();
 }
@@ -239,19 +227,18 @@ fn no_false_deadlock_twenty_thousand_sleepers() {
 #[test]
 fn a_real_deadlock_is_still_reported() {
     if child_mode().is_some() {
-        // SAFETY: main holds nothing across the blocking call.
-        unsafe {
-            goro::run(|| {
-                let ch = Chan::<i32>::new(0);
-                // A goroutine wired to its thread, parked too: no M is running.
-                let c = ch.clone();
-                let _h = go! {
-                    goro::lock_os_thread();
-                    c.recv();
-                };
-                ch.recv()
-            })
-        };
+        // SAFETY: main and its goroutine hold nothing across the blocking calls.
+        let sp = unsafe { goro::Spawner::new() };
+        sp.run(move || {
+            let ch = Chan::<i32>::new(0);
+            // A goroutine wired to its thread, parked too: no M is running.
+            let c = ch.clone();
+            let _h = go!(sp, {
+                goro::lock_os_thread();
+                c.recv();
+            });
+            ch.recv()
+        });
         unreachable!("the deadlock ends the process");
     }
     let out = run_child("a_real_deadlock_is_still_reported", "dead", &[]);

@@ -47,51 +47,55 @@ fn each_primitive_parks_with_its_reason() {
     );
     let (m, rw2, c, w) = (mutex.clone(), rw.clone(), cond.clone(), wg.clone());
     // SAFETY: no goroutine here keeps thread-bound state across a blocking call.
-    let hs = unsafe {
-        [
-            (
-                goro::go!(move || {
-                    r.recv();
-                }),
-                WaitReason::ChanReceive,
-            ),
-            (
-                goro::go!(move || {
-                    let _ = s.send(1);
-                }),
-                WaitReason::ChanSend,
-            ),
-            (
-                goro::go!(move || {
-                    goro::select! {
-                        recv(a) -> _ => {},
-                        recv(b) -> _ => {},
-                    }
-                }),
-                WaitReason::Select,
-            ),
-            (goro::go!(move || drop(m.lock())), WaitReason::Mutex),
-            (goro::go!(move || drop(rw2.read())), WaitReason::RwMutexRead),
-            (
-                goro::go!(move || {
-                    let mut ready = c.0.lock();
-                    while !*ready {
-                        ready = c.1.wait(ready);
-                    }
-                }),
-                WaitReason::Cond,
-            ),
-            (goro::go!(move || w.wait()), WaitReason::WaitGroup),
-            (
-                goro::go!(|| goro::sleep(Duration::from_secs(1))),
-                WaitReason::Sleep,
-            ),
-            (
-                goro::go!(|| goro::syscall(|| std::thread::sleep(Duration::from_millis(300)))),
-                WaitReason::Syscall,
-            ),
-        ]
-    };
+    let sp = unsafe { goro::Spawner::new() };
+    let hs = [
+        (
+            goro::go!(sp, move || {
+                r.recv();
+            }),
+            WaitReason::ChanReceive,
+        ),
+        (
+            goro::go!(sp, move || {
+                let _ = s.send(1);
+            }),
+            WaitReason::ChanSend,
+        ),
+        (
+            goro::go!(sp, move || {
+                goro::select! {
+                    recv(a) -> _ => {},
+                    recv(b) -> _ => {},
+                }
+            }),
+            WaitReason::Select,
+        ),
+        (goro::go!(sp, move || drop(m.lock())), WaitReason::Mutex),
+        (
+            goro::go!(sp, move || drop(rw2.read())),
+            WaitReason::RwMutexRead,
+        ),
+        (
+            goro::go!(sp, move || {
+                let mut ready = c.0.lock();
+                while !*ready {
+                    ready = c.1.wait(ready);
+                }
+            }),
+            WaitReason::Cond,
+        ),
+        (goro::go!(sp, move || w.wait()), WaitReason::WaitGroup),
+        (
+            goro::go!(sp, || goro::sleep(Duration::from_secs(1))),
+            WaitReason::Sleep,
+        ),
+        (
+            goro::go!(sp, || goro::syscall(|| std::thread::sleep(
+                Duration::from_millis(300)
+            ))),
+            WaitReason::Syscall,
+        ),
+    ];
     for (h, reason) in &hs {
         if *reason == WaitReason::Syscall {
             let t0 = Instant::now();
@@ -141,11 +145,9 @@ fn leak_check_catches_a_goroutine_blocked_on_a_channel_and_passes_without_one() 
     let caught = std::panic::catch_unwind(|| {
         goro::testing::check_leaks(Duration::from_millis(50), || {
             // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
-            unsafe {
-                goro::go!(move || {
-                    ch.recv();
-                })
-            }
+            goro::go!(unsafe { goro::Spawner::new() }, move || {
+                ch.recv();
+            })
         })
     });
     let msg = caught.unwrap_err();
@@ -158,7 +160,7 @@ fn leak_check_catches_a_goroutine_blocked_on_a_channel_and_passes_without_one() 
         let ch = Chan::new(0);
         let tx = ch.clone();
         // SAFETY: as above.
-        let h = unsafe { goro::go!(move || tx.send(7).unwrap()) };
+        let h = goro::go!(unsafe { goro::Spawner::new() }, move || tx.send(7).unwrap());
         assert_eq!(ch.recv(), Some(7));
         h.join().unwrap();
     });

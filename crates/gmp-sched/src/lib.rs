@@ -13,13 +13,15 @@
 //! ```
 //! use std::time::Duration;
 //!
-//! // SAFETY: these closures keep no thread-bound state across blocking calls.
 //! let handles: Vec<_> = (0..10u64)
-//!     .map(|i| unsafe {
-//!         gmp_sched::spawn(move || {
+//!     .map(|i| {
+//!         // The closure is built outside the `unsafe` block, so its body stays safe code.
+//!         let f = move || {
 //!             gmp_sched::sleep(Duration::from_millis(1)); // parks only this goroutine
 //!             i * i
-//!         })
+//!         };
+//!         // SAFETY: `f` keeps no thread-bound state across blocking calls.
+//!         unsafe { gmp_sched::spawn(f) }
 //!     })
 //!     .collect();
 //! let sum: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
@@ -28,6 +30,8 @@
 //!
 //! Spawning is `unsafe`: a goroutine can move between OS threads whenever it blocks, so it
 //! must not keep thread-bound state across a blocking call; [`spawn`] states the contract.
+//! The `unsafe` covers that promise, not the goroutine's body: build the closure outside the
+//! `unsafe` block (`goro::Spawner` and `goro::go!` do so for you).
 //! [`goroutine_local!`] is the safe replacement for `thread_local!`.
 //!
 //! A goroutine that overflows its stack aborts the process with a message naming the
@@ -245,8 +249,9 @@ pub fn stack_size() -> usize {
 /// goroutine.
 ///
 /// ```
-/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
-/// unsafe { gmp_sched::spawn(|| ()) }.join().unwrap();
+/// let f = || ();
+/// // SAFETY: `f` keeps no thread-bound state across a blocking call.
+/// unsafe { gmp_sched::spawn(f) }.join().unwrap();
 /// println!("guards in page tables: {}", gmp_sched::guards_in_page_tables());
 /// ```
 #[cfg(not(loom))]

@@ -197,13 +197,19 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
 /// function. The bounds `Send + 'static` are checked by the compiler as for
 /// `std::thread::spawn`; the promise above is the part no type can express.
 ///
+/// The `unsafe` covers this promise, never `f`'s body: build the closure **outside** the
+/// `unsafe` block, as below. A closure written inside `unsafe { spawn(|| ...) }` is itself
+/// an unsafe context, where a raw-pointer dereference compiles with no `unsafe` of its own.
+/// (`goro::Spawner` makes the promise once, and its `spawn` and `goro::go!` are safe.)
+///
 /// # Panics
 ///
 /// If the runtime cannot start (a bad `GOMAXPROCS`) or no stack can be mapped.
 ///
 /// ```
-/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
-/// let h = unsafe { gmp_sched::spawn(|| "hello from a goroutine") };
+/// let f = || "hello from a goroutine";
+/// // SAFETY: `f` keeps no thread-bound state across a blocking call.
+/// let h = unsafe { gmp_sched::spawn(f) };
 /// println!("{}", h.join().unwrap());
 /// ```
 #[track_caller]

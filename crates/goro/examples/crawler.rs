@@ -92,7 +92,8 @@ impl Crawler {
         let wg = self.wg.clone();
         // SAFETY: `crawl` keeps no thread-bound state across blocking calls (the gosync
         // guards it takes are dropped before it blocks, and may move threads anyway).
-        unsafe { wg.go(move || self.crawl(url, depth)) };
+        let sp = unsafe { Spawner::new() };
+        sp.spawn_in(&wg, move || self.crawl(url, depth));
     }
 
     fn crawl(self: Arc<Self>, url: String, depth: u32) {

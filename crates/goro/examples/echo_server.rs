@@ -63,22 +63,20 @@ fn main() -> std::io::Result<()> {
         let live = live.clone();
         // SAFETY: the goroutine owns its connection and a buffer; it keeps no thread-bound
         // state across the blocking reads and writes.
-        let h = unsafe {
-            goro::spawn(move || {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match (&conn).read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if (&conn).write_all(&buf[..n]).is_err() {
-                                break;
-                            }
+        let h = goro::go!(unsafe { goro::Spawner::new() }, move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match (&conn).read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if (&conn).write_all(&buf[..n]).is_err() {
+                            break;
                         }
                     }
                 }
-                live.fetch_sub(1, Ordering::Relaxed);
-            })
-        };
+            }
+            live.fetch_sub(1, Ordering::Relaxed);
+        });
         if max_conns.is_some() {
             handlers.push(h);
         }

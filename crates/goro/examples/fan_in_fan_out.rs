@@ -30,14 +30,12 @@ fn numbers() -> Receiver<u64> {
     let out = Chan::new(64);
     let tx = out.sender();
     // SAFETY: the producer keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            for n in 0..LIMIT {
-                tx.send(n).unwrap();
-            }
-            tx.close();
+    go!(unsafe { Spawner::new() }, {
+        for n in 0..LIMIT {
+            tx.send(n).unwrap();
         }
-    };
+        tx.close();
+    });
     out.receiver()
 }
 
@@ -50,14 +48,12 @@ fn primes(id: usize, input: Receiver<u64>) -> Receiver<(usize, u64)> {
     let out = Chan::new(64);
     let tx = out.sender();
     // SAFETY: the worker keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            for n in input.iter().filter(|&n| is_prime(n)) {
-                tx.send((id, n)).unwrap();
-            }
-            tx.close();
+    go!(unsafe { Spawner::new() }, {
+        for n in input.iter().filter(|&n| is_prime(n)) {
+            tx.send((id, n)).unwrap();
         }
-    };
+        tx.close();
+    });
     out.receiver()
 }
 
@@ -68,22 +64,19 @@ fn merge<T: Send + 'static>(cs: Vec<Receiver<T>>) -> Receiver<T> {
     for c in cs {
         let tx = out.sender();
         // SAFETY: the forwarder keeps no thread-bound state across blocking calls.
-        unsafe {
-            wg.go(move || {
-                for v in &c {
-                    tx.send(v).unwrap();
-                }
-            })
-        };
+        let sp = unsafe { Spawner::new() };
+        sp.spawn_in(&wg, move || {
+            for v in &c {
+                tx.send(v).unwrap();
+            }
+        });
     }
     let tx = out.sender();
     // SAFETY: the closer keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            wg.wait();
-            tx.close();
-        }
-    };
+    go!(unsafe { Spawner::new() }, {
+        wg.wait();
+        tx.close();
+    });
     out.receiver()
 }
 
@@ -92,14 +85,12 @@ fn counter(from: u64, step: u64, to: u64) -> Receiver<u64> {
     let out = Chan::new(0);
     let tx = out.sender();
     // SAFETY: the counter keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            for n in (from..to).step_by(step as usize) {
-                tx.send(n).unwrap();
-            }
-            tx.close();
+    go!(unsafe { Spawner::new() }, {
+        for n in (from..to).step_by(step as usize) {
+            tx.send(n).unwrap();
         }
-    };
+        tx.close();
+    });
     out.receiver()
 }
 

@@ -33,17 +33,15 @@ fn gen(done: &Receiver<()>, nums: impl Iterator<Item = u64> + Send + 'static) ->
     let out = Chan::new(0);
     let (tx, done) = (out.sender(), done.clone());
     // SAFETY: the stage keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            for n in nums {
-                select! {
-                    send(tx, n) -> _ => {}
-                    recv(done) -> _ => break,
-                }
+    go!(unsafe { Spawner::new() }, {
+        for n in nums {
+            select! {
+                send(tx, n) -> _ => {}
+                recv(done) -> _ => break,
             }
-            tx.close();
         }
-    };
+        tx.close();
+    });
     out.receiver()
 }
 
@@ -52,17 +50,15 @@ fn sq(done: &Receiver<()>, input: Receiver<u64>) -> Receiver<u64> {
     let out = Chan::new(0);
     let (tx, done) = (out.sender(), done.clone());
     // SAFETY: the stage keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            for n in &input {
-                select! {
-                    send(tx, n.wrapping_mul(n)) -> _ => {}
-                    recv(done) -> _ => break,
-                }
+    go!(unsafe { Spawner::new() }, {
+        for n in &input {
+            select! {
+                send(tx, n.wrapping_mul(n)) -> _ => {}
+                recv(done) -> _ => break,
             }
-            tx.close();
         }
-    };
+        tx.close();
+    });
     out.receiver()
 }
 

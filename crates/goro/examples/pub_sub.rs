@@ -51,7 +51,8 @@ impl Broker {
         let (subscribe, publish, stop) = (Chan::new(0), Chan::new(0), Chan::new(0));
         let (sub_rx, pub_rx, stop_rx) = (subscribe.receiver(), publish.receiver(), stop.receiver());
         // SAFETY: the broker keeps no thread-bound state across blocking calls.
-        let handle = unsafe { go!(move || run_broker(sub_rx, pub_rx, stop_rx)) };
+        let sp = unsafe { Spawner::new() };
+        let handle = go!(sp, move || run_broker(sub_rx, pub_rx, stop_rx));
         Broker {
             subscribe,
             publish,
@@ -122,13 +123,11 @@ fn run_broker(
 /// A subscriber goroutine: reads until its channel is closed, returns the topics it saw.
 fn reader(name: &'static str, rx: Receiver<Msg>) -> JoinHandle<Vec<&'static str>> {
     // SAFETY: the subscriber keeps no thread-bound state across blocking calls.
-    unsafe {
-        go! {
-            let topics: Vec<_> = rx.iter().map(|m| m.topic).collect();
-            println!("   {name} received {} messages", topics.len());
-            topics
-        }
-    }
+    go!(unsafe { Spawner::new() }, {
+        let topics: Vec<_> = rx.iter().map(|m| m.topic).collect();
+        println!("   {name} received {} messages", topics.len());
+        topics
+    })
 }
 
 fn demo() {

@@ -64,18 +64,16 @@ fn limit() {
     let refill = {
         let (bursty, quit) = (bursty.sender(), quit.receiver());
         // SAFETY: the refiller keeps no thread-bound state across blocking calls.
-        unsafe {
-            go! {
-                let ticker = tick(PERIOD);
-                loop {
-                    select! {
-                        // A full bucket drops the token rather than wait for room.
-                        recv(ticker) -> t => { let _ = bursty.try_send(t.unwrap()); }
-                        recv(quit) -> _ => break,
-                    }
+        go!(unsafe { Spawner::new() }, {
+            let ticker = tick(PERIOD);
+            loop {
+                select! {
+                    // A full bucket drops the token rather than wait for room.
+                    recv(ticker) -> t => { let _ = bursty.try_send(t.unwrap()); }
+                    recv(quit) -> _ => break,
                 }
             }
-        }
+        })
     };
     let mut at = Vec::new();
     for req in &requests() {

@@ -50,7 +50,8 @@ fn query_with_timeout(
     let worker = {
         let (ctx, tx) = (ctx.clone(), reply.sender());
         // SAFETY: the worker keeps no thread-bound state across blocking calls.
-        unsafe { go!(move || slow_query(&ctx, latency, tx)) }
+        let sp = unsafe { Spawner::new() };
+        go!(sp, move || slow_query(&ctx, latency, tx))
     };
     let answer = select! {
         recv(reply) -> r => r,
@@ -96,19 +97,17 @@ fn demo() {
     let worker = {
         let ctx = ctx.clone();
         // SAFETY: the worker keeps no thread-bound state across blocking calls.
-        unsafe {
-            go! {
-                let mut steps = 0;
-                loop {
-                    select! {
-                        recv(ctx.done()) -> _ => return (steps, ctx.err()),
-                        default => {}
-                    }
-                    sleep(Duration::from_millis(1)); // one step of work
-                    steps += 1;
+        go!(unsafe { Spawner::new() }, {
+            let mut steps = 0;
+            loop {
+                select! {
+                    recv(ctx.done()) -> _ => return (steps, ctx.err()),
+                    default => {}
                 }
+                sleep(Duration::from_millis(1)); // one step of work
+                steps += 1;
             }
-        }
+        })
     };
     let (steps, err) = worker.join().unwrap();
     cancel.cancel(); // releases the timer; the context has already ended
@@ -132,12 +131,10 @@ fn demo() {
         .into_iter()
         .map(|ctx| {
             // SAFETY: the waiter keeps no thread-bound state across blocking calls.
-            unsafe {
-                go! {
-                    let _ = ctx.done().recv(); // Go: <-ctx.Done()
-                    ctx.err()
-                }
-            }
+            go!(unsafe { Spawner::new() }, {
+                let _ = ctx.done().recv(); // Go: <-ctx.Done()
+                ctx.err()
+            })
         })
         .collect();
     cancel_root.cancel();

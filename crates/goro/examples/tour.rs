@@ -18,20 +18,23 @@ fn main() {
         goro::gomaxprocs(),
         goro::stack_size() / 1024
     );
+    // The safety contract's promise, made once for the whole program as Go makes it: every
+    // `go!` below is then a safe call, and each goroutine's body is checked as safe code.
     // SAFETY: every goroutine in this tour keeps no thread-bound state across a blocking
-    // call; `run` is the program's main goroutine, with Go's deadlock detection.
-    unsafe { goro::run(tour) };
+    // call (it holds only channels, Arcs of atomics and goro's own locks there).
+    let sp = unsafe { Spawner::new() };
+    // `run` makes `tour` the program's main goroutine, with Go's deadlock detection.
+    sp.run(move || tour(sp));
 }
 
-fn tour() {
+fn tour(sp: Spawner) {
     stop("1. goroutines are cheap: spawn and join 100,000");
     let t0 = Instant::now();
     let sum = Arc::new(AtomicU64::new(0));
     let hs: Vec<_> = (0..100_000u64)
         .map(|i| {
             let sum = sum.clone();
-            // SAFETY: no thread-bound state across blocking calls.
-            unsafe { go!(move || sum.fetch_add(i, Ordering::Relaxed)) }
+            go!(sp, move || sum.fetch_add(i, Ordering::Relaxed))
         })
         .collect();
     for h in hs {
@@ -47,14 +50,11 @@ fn tour() {
     stop("2. unbuffered channels hand values over: ping-pong 100,000 times");
     let (ping, pong) = (Chan::new(0), Chan::new(0));
     let (pi, po) = (ping.clone(), pong.clone());
-    // SAFETY: no thread-bound state across blocking calls.
-    let player = unsafe {
-        go! {
-            for v in &pi {
-                po.send(v + 1).unwrap();
-            }
+    let player = go!(sp, {
+        for v in &pi {
+            po.send(v + 1).unwrap();
         }
-    };
+    });
     let t0 = Instant::now();
     let mut v = 0u64;
     for _ in 0..100_000 {
@@ -71,13 +71,10 @@ fn tour() {
     stop("3. select: first ready case wins, `after` gives a timeout");
     let slow = Chan::<&str>::new(0);
     let s = slow.clone();
-    // SAFETY: no thread-bound state across blocking calls.
-    let late = unsafe {
-        go! {
-            sleep(Duration::from_millis(200));
-            let _ = s.try_send("too late");
-        }
-    };
+    let late = go!(sp, {
+        sleep(Duration::from_millis(200));
+        let _ = s.try_send("too late");
+    });
     select! {
         recv(slow) -> msg => println!("   got {msg:?}"),
         recv(after(Duration::from_millis(20))) -> _ => println!("   timed out after 20 ms, as Go's time.After"),
@@ -91,16 +88,13 @@ fn tour() {
     for w in 0..4 {
         wg.add(1);
         let (jobs, results, wg) = (jobs.clone(), results.clone(), wg.clone());
-        // SAFETY: no thread-bound state across blocking calls (the gosync guard may move
-        // between threads with its goroutine).
-        unsafe {
-            go! {
-                for n in &jobs {
-                    results.lock().push((w, n * n));
-                }
-                wg.done();
+        // The gosync guard may move between threads with its goroutine: no promise broken.
+        go!(sp, {
+            for n in &jobs {
+                results.lock().push((w, n * n));
             }
-        };
+            wg.done();
+        });
     }
     for n in 0..1000u64 {
         jobs.send(n).unwrap();
@@ -120,20 +114,17 @@ fn tour() {
     let done = Arc::new((Mutex::new(0u32), Cond::new()));
     for _ in 0..3 {
         let (ctx, done) = (ctx.clone(), done.clone());
-        // SAFETY: no thread-bound state across blocking calls.
-        unsafe {
-            go! {
-                let ticker = tick(Duration::from_millis(5));
-                loop {
-                    select! {
-                        recv(ticker.c()) -> _ => {}
-                        recv(ctx.done()) -> _ => break,
-                    }
+        go!(sp, {
+            let ticker = tick(Duration::from_millis(5));
+            loop {
+                select! {
+                    recv(ticker.c()) -> _ => {}
+                    recv(ctx.done()) -> _ => break,
                 }
-                *done.0.lock() += 1;
-                done.1.broadcast();
             }
-        };
+            *done.0.lock() += 1;
+            done.1.broadcast();
+        });
     }
     sleep(Duration::from_millis(20));
     cancel.cancel();

@@ -61,17 +61,16 @@ fn pool() {
     for id in 1..=WORKERS {
         let (jobs, results) = (jobs.receiver(), results.sender());
         // SAFETY: a worker keeps no thread-bound state across blocking calls.
-        unsafe { wg.go(move || worker(id, jobs, results)) };
+        let sp = unsafe { Spawner::new() };
+        sp.spawn_in(&wg, move || worker(id, jobs, results));
     }
     let closer = {
         let results = results.clone();
         // SAFETY: the closer keeps no thread-bound state across blocking calls.
-        unsafe {
-            go! {
-                wg.wait();
-                results.close();
-            }
-        }
+        go!(unsafe { Spawner::new() }, {
+            wg.wait();
+            results.close();
+        })
     };
 
     let t0 = Instant::now();

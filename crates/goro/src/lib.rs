@@ -15,25 +15,29 @@
 //! use goro::prelude::*;
 //! use std::time::Duration;
 //!
-//! // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
-//! let h = unsafe {
-//!     go! {
-//!         goro::sleep(Duration::from_millis(1));
-//!         "done"
-//!     }
-//! };
+//! // SAFETY: no goroutine started with `sp` keeps thread-bound state across a blocking call.
+//! let sp = unsafe { Spawner::new() };
+//! let h = go!(sp, {
+//!     goro::sleep(Duration::from_millis(1));
+//!     "done"
+//! });
 //! assert_eq!(h.join().unwrap(), "done");
 //! ```
 //!
 //! Sockets live in [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, Unix sockets and
 //! `PollFd` for any non-blocking fd, with Go's deadlines.
 //!
-//! Spawning is `unsafe` because a goroutine may move between OS threads whenever it
-//! blocks: [`spawn`] states the contract, and [`goroutine_local!`] replaces `thread_local!`.
+//! Starting a goroutine needs a promise made with `unsafe`, because a goroutine may move
+//! between OS threads whenever it blocks: [`spawn`] states the contract, a [`Spawner`] is the
+//! promise made once (after which [`go!`] is safe and the goroutine's body is checked as safe
+//! code), and [`goroutine_local!`] replaces `thread_local!`.
 
 mod macros;
 pub mod prelude;
+mod spawner;
 pub mod testing;
+
+pub use spawner::Spawner;
 
 pub use gmp_sched::{
     can_spin, cheaprand, cheaprand_n, do_spin, dump, dump_on_sigquit, gomaxprocs, goroutine_id,
@@ -57,14 +61,13 @@ pub use gochan::{
 /// let ln = TcpListener::bind("127.0.0.1:0").unwrap();
 /// let addr = ln.local_addr().unwrap();
 /// // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
-/// let server = unsafe {
-///     goro::go! {
-///         let (mut conn, _) = ln.accept().unwrap();
-///         let mut buf = [0; 5];
-///         conn.read_exact(&mut buf).unwrap();
-///         conn.write_all(&buf).unwrap();
-///     }
-/// };
+/// let sp = unsafe { goro::Spawner::new() };
+/// let server = goro::go!(sp, {
+///     let (mut conn, _) = ln.accept().unwrap();
+///     let mut buf = [0; 5];
+///     conn.read_exact(&mut buf).unwrap();
+///     conn.write_all(&buf).unwrap();
+/// });
 /// let mut c = TcpStream::connect(addr).unwrap();
 /// c.write_all(b"hello").unwrap();
 /// let mut back = [0; 5];

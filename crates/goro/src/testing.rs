@@ -4,7 +4,7 @@
 //! use std::time::Duration;
 //! goro::testing::check_leaks(Duration::from_secs(1), || {
 //!     // SAFETY: the goroutine keeps no thread-bound state across a blocking call.
-//!     let h = unsafe { goro::go!(|| 2 + 2) };
+//!     let h = goro::go!(unsafe { goro::Spawner::new() }, || 2 + 2);
 //!     assert_eq!(h.join().unwrap(), 4);
 //! });
 //! ```
