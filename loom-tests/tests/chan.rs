@@ -1,4 +1,4 @@
-//! loom models of gochan's channel protocol (crates/gochan/src/chan.rs, waitq.rs): direct
+//! loom models of gochan's channel protocol (crates/gochan/src/hchan.rs, waitq.rs): direct
 //! hand-off to a parked receiver, buffering, a receive that refills a full buffer from a
 //! parked sender, and close racing with parked and arriving parties, for capacities 0 and 1.
 //!

@@ -101,15 +101,17 @@
 //! full buffer with parked senders takes the head and refills the tail from the first
 //! sender; close wakes every waiter. A select locks its channels in address order, polls the
 //! cases in random order, and if none is ready parks once on all of them; the first party to
-//! claim it wins, and it unlinks itself from the others. See the `chan`, `waitq` and
+//! claim it wins, and it unlinks itself from the others. See the `hchan`, `waitq` and
 //! `select` module sources for the invariants.
 
 mod chan;
 #[cfg(not(loom))]
 mod context;
 mod err;
+mod hchan;
 mod loom;
 mod select;
+mod select_dyn;
 mod select_macro;
 #[cfg(not(loom))]
 mod time;
@@ -122,7 +124,8 @@ pub use crate::err::{
     RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySelectError, TrySendError,
 };
-pub use crate::select::{RecvChan, Select, SelectedOperation, SendChan};
+pub use crate::select::{RecvChan, SendChan};
+pub use crate::select_dyn::{Select, SelectedOperation};
 #[cfg(not(loom))]
 pub use crate::time::{after, never, tick, Ticker};
 

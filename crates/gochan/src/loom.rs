@@ -1,6 +1,6 @@
 //! std or loom, picked by `cfg(loom)`: every atomic, lock and `UnsafeCell` in this crate
 //! comes from here, so the code loom checks is the code that ships. Under loom the channel
-//! lock blocks instead of spinning and parkers wait on a loom `Notify` (see `chan.rs` and
+//! lock blocks instead of spinning and parkers wait on a loom `Notify` (see `hchan.rs` and
 //! `waitq.rs` for why); everything else is the same code.
 
 #[cfg(not(loom))]
@@ -16,7 +16,8 @@ pub(crate) fn yield_thread() {
 }
 
 /// loom's `UnsafeCell` API (`with`/`with_mut` hand out raw pointers) over std's cell, so that
-/// loom can check every access while the std build pays nothing.
+/// loom can check every access while the std build pays nothing. No `into_inner`: loom does not
+/// check it, so a read of a handed-over value through it would hide a missing Release.
 #[cfg(not(loom))]
 #[derive(Debug, Default)]
 pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
@@ -35,10 +36,6 @@ impl<T> UnsafeCell<T> {
     #[inline(always)]
     pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         f(self.0.get())
-    }
-
-    pub(crate) fn into_inner(self) -> T {
-        self.0.into_inner()
     }
 }
 

@@ -203,8 +203,15 @@ impl<T> Node<T> {
 
     /// Consumes the node and returns its slot. Taking `self` by value shows that no Rust
     /// reference to it remains; [`WaitQ::push`]'s contract covers the queue's pointers.
+    ///
+    /// The read goes through the cell's checked access, not `into_inner`: a waker's write to
+    /// the slot is published only by its Release store of DONE (`Wakeup::drop`), and loom
+    /// checks that happens-before on `with_mut`, while `into_inner` goes unchecked.
     pub(crate) fn into_value(self) -> Option<T> {
-        self.slot.into_inner()
+        // SAFETY: we own the node, so no reference to the slot remains; a waker that wrote it
+        // is done (the owner saw DONE with Acquire) or never claimed it (the owner removed the
+        // node under the lock, or it was never linked).
+        self.slot.with_mut(|p| unsafe { (*p).take() })
     }
 
     /// Takes the slot out.
