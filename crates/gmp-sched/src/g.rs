@@ -10,7 +10,6 @@ use crate::sched::M;
 use crate::stack::Stack;
 use crate::waiter::{ParkState, WaitReason};
 use context::Context;
-use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::Location;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
@@ -60,7 +59,7 @@ pub(crate) struct G {
     /// The M this G is wired to by `lock_os_thread`, and the nesting depth.
     locked: UnsafeCell<(Option<Arc<M>>, u32)>,
     /// Goroutine-local values, keyed by the address of their `LocalKey`.
-    pub(crate) locals: UnsafeCell<Vec<(usize, Box<dyn Any + Send>)>>,
+    pub(crate) locals: UnsafeCell<crate::local::Locals>,
 }
 
 // SAFETY: the UnsafeCell fields are touched by one party at a time, handed over through
