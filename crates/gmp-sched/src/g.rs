@@ -12,7 +12,7 @@ use crate::waiter::{ParkState, WaitReason};
 use context::Context;
 use std::cell::UnsafeCell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// G status, for dumps and for `Drop` (a G dropped while not dead leaks its stack).
@@ -55,7 +55,8 @@ pub(crate) struct G {
     entry: UnsafeCell<Option<Arc<dyn Entry>>>,
     /// Set by `park` just before switching out; called by the M once the context is saved.
     release: UnsafeCell<Option<*mut dyn FnMut()>>,
-    reason: UnsafeCell<WaitReason>,
+    /// Why it last parked: written by the G itself, read by dumps at any time.
+    reason: AtomicReason,
     /// The M this G is wired to by `lock_os_thread`, and the nesting depth.
     locked: UnsafeCell<(Option<Arc<M>>, u32)>,
     /// Goroutine-local values, keyed by the address of their `LocalKey`.
@@ -86,7 +87,7 @@ impl G {
             stack: UnsafeCell::new(None),
             entry: UnsafeCell::new(None),
             release: UnsafeCell::new(None),
-            reason: UnsafeCell::new(WaitReason::Other("")),
+            reason: AtomicReason::new(),
             locked: UnsafeCell::new((None, 0)),
             locals: UnsafeCell::new(Vec::new()),
         }
@@ -242,17 +243,88 @@ impl G {
     /// Records why the running G parks.
     ///
     /// # Safety
-    /// The caller is the running G.
+    /// The caller is the running G (the one writer of its reason).
     pub(crate) unsafe fn set_reason(&self, r: WaitReason) {
-        // SAFETY: the running G owns its fields.
-        unsafe { *self.reason.get() = r };
+        self.reason.store(r);
     }
 
-    /// The reason of the G's last park.
+    /// The reason of the G's last park (or of the one it is making).
     pub(crate) fn reason(&self) -> WaitReason {
-        // SAFETY: written only by the G itself before it parks; a racy read could at worst
-        // see the previous reason, and WaitReason is Copy with no invalid bit patterns used.
-        unsafe { *self.reason.get() }
+        self.reason.load()
+    }
+}
+
+/// A G's wait reason, readable by dumps while the G parks again: a code byte, and for
+/// `WaitReason::Other` its text (a pointer and a length, which must pair up) under a
+/// sequence lock. One writer (the G); any number of readers, which never block it.
+///
+/// Parking with a named reason is one Relaxed byte store. Parking with `Other` text the G
+/// used last time as well adds two Relaxed loads; new text costs the sequence lock's
+/// stores (Relaxed, plus a Release fence and store: free on x86).
+struct AtomicReason {
+    code: AtomicU8,
+    /// Even: `ptr`/`len` hold one `&'static str`; odd: the writer is changing them.
+    seq: AtomicU32,
+    ptr: AtomicPtr<u8>,
+    len: AtomicUsize,
+}
+
+impl AtomicReason {
+    fn new() -> AtomicReason {
+        AtomicReason {
+            code: AtomicU8::new(WaitReason::Other("").code()),
+            seq: AtomicU32::new(0),
+            ptr: AtomicPtr::new("".as_ptr() as *mut u8),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Stores `r`. Only the G itself calls this, so there is one writer at a time.
+    fn store(&self, r: WaitReason) {
+        if let WaitReason::Other(text) = r {
+            let (p, n) = (text.as_ptr() as *mut u8, text.len());
+            // The one writer reads its own last stores: no race.
+            if self.ptr.load(Ordering::Relaxed) != p || self.len.load(Ordering::Relaxed) != n {
+                let seq = self.seq.load(Ordering::Relaxed);
+                self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+                // Release fence: a reader that sees the new `ptr`/`len` also sees the odd
+                // sequence (pairs with its Acquire fence before the second `seq` load).
+                fence(Ordering::Release);
+                self.ptr.store(p, Ordering::Relaxed);
+                self.len.store(n, Ordering::Relaxed);
+                // Release: a reader that sees this even sequence sees `ptr`/`len` with it.
+                self.seq.store(seq.wrapping_add(2), Ordering::Release);
+            }
+        }
+        self.code.store(r.code(), Ordering::Relaxed);
+    }
+
+    /// The last reason stored (a code and the text of some `Other` stored, each whole).
+    fn load(&self) -> WaitReason {
+        let code = self.code.load(Ordering::Relaxed);
+        if code != 0 {
+            return WaitReason::from_code(code, "");
+        }
+        loop {
+            // Acquire: pairs with the writer's Release store of an even sequence.
+            let before = self.seq.load(Ordering::Acquire);
+            if before % 2 == 0 {
+                let p = self.ptr.load(Ordering::Relaxed);
+                let n = self.len.load(Ordering::Relaxed);
+                // Acquire fence: pairs with the writer's Release fence, so if `p`/`n` come
+                // from a write in progress, the load below sees the sequence moved on.
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == before {
+                    // SAFETY: the sequence did not move while we read, so `p` and `n` are
+                    // the pointer and length of one `&'static str` stored by `store`
+                    // (or `new`'s ""): valid UTF-8, alive forever.
+                    let text =
+                        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, n)) };
+                    return WaitReason::Other(text);
+                }
+            }
+            std::hint::spin_loop();
+        }
     }
 }
 
@@ -344,11 +416,11 @@ pub(crate) fn current() -> Option<Arc<G>> {
 /// - `g` is the G running on this thread, and the caller runs on its stack.
 /// - For `ACT_PARK`, `g.release` is set.
 pub(crate) unsafe fn switch_out(g: &G, action: usize, reason: Option<WaitReason>) {
+    if let Some(r) = reason {
+        g.reason.store(r);
+    }
     // SAFETY: the running G owns its fields.
     unsafe {
-        if let Some(r) = reason {
-            *g.reason.get() = r;
-        }
         let sched = (*g.sched_ctx.get())
             .take()
             .expect("G running without a scheduler");
@@ -446,4 +518,23 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
     // SAFETY: we are the running G on its own stack; after ACT_EXIT nobody resumes us.
     unsafe { switch_out(g, ACT_EXIT, None) };
     unreachable!("a dead goroutine was resumed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_reads_back_whole() {
+        let g = G::new();
+        assert_eq!(g.reason(), WaitReason::Other(""));
+        for r in [
+            WaitReason::Sleep,
+            WaitReason::Other("gate"),
+            WaitReason::Other("gate2"),
+        ] {
+            g.reason.store(r);
+            assert_eq!(g.reason(), r);
+        }
+    }
 }
