@@ -445,51 +445,60 @@ pub(crate) unsafe fn set_release(g: &G, f: *mut (dyn FnMut() + '_)) {
     };
 }
 
-/// What a direct switch passes to `finish_direct`, on the switching G's frozen stack.
-pub(crate) struct Direct<'a> {
-    pub(crate) from: &'a G,
-    /// Called on the new G's stack once `from`'s context is saved; finishes parking it.
-    pub(crate) finish: &'a mut dyn FnMut(),
+/// What a direct switch carries to the new G's stack. `direct_on_top` moves it out of the
+/// switching G's frame before anything else runs, so nothing on that frame is read once
+/// `finish` may let another M resume the switching G.
+struct Direct<D> {
+    from: *const G,
+    data: D,
+    finish: fn(D),
 }
 
 /// Switches from the running G `from` straight to `to`, which the caller took from its P's
 /// `runnext`, without passing through the scheduler (Go goes through `schedule`; this is
-/// what makes a hand-off between two goroutines cost one switch instead of two). `finish`
-/// runs on `to`'s stack after `from`'s context is saved, exactly where the scheduler would
-/// have run `from`'s `release`. The M's running slot must already hold `to`.
+/// what makes a hand-off between two goroutines cost one switch instead of two).
+/// `finish(data)` runs on `to`'s stack after `from`'s context is saved, exactly where the
+/// scheduler would have run `from`'s `release`; `data` is moved there, so `finish` uses
+/// only values of its own. The M's running slot must already hold `to`.
 ///
 /// # Safety
 /// - `from` is the running G on its own stack; `to` is owned by the caller (out of every
 ///   queue) and has a saved context.
-/// - `finish` must not switch goroutines.
-pub(crate) unsafe fn switch_direct(from: &G, to: &G, finish: &mut dyn FnMut()) {
-    let mut d = Direct { from, finish };
+/// - `finish` must not switch goroutines, and `data` keeps `from` alive until `finish` is
+///   done with it.
+pub(crate) unsafe fn switch_direct<D>(from: &G, to: &G, data: D, finish: fn(D)) {
+    // ManuallyDrop: `direct_on_top` moves the value out; this frame must not drop it again.
+    let d = std::mem::ManuallyDrop::new(Direct { from, data, finish });
     // SAFETY: the caller owns `to`.
     let ctx = unsafe { (*to.ctx.get()).take() }.expect("switched to a G with no context");
-    // SAFETY: `to`'s context was saved on its own live stack; `d` lives in this frame,
-    // which stays frozen until `finish_direct`, which runs first, is done with it.
-    let t = unsafe { ctx.resume_ontop(&mut d as *mut Direct<'_> as usize, finish_direct) };
+    // SAFETY: `to`'s context was saved on its own live stack; `d` lives in this frame, which
+    // stays frozen until `direct_on_top`, which runs first, has moved it out.
+    let t = unsafe { ctx.resume_ontop(&*d as *const Direct<D> as usize, direct_on_top::<D>) };
     // Resumed by a scheduler (or a direct switch) later: remember whose scheduler.
     // SAFETY: the running G owns its fields.
     unsafe { *from.sched_ctx.get() = Some(t.context) };
 }
 
-/// Runs on the new G's stack right after a direct switch: saves the old G's context, hands
-/// the new G the M's scheduler context, and finishes the old G's park.
-extern "C" fn finish_direct(t: context::Transfer) -> context::Transfer {
+/// Runs on the new G's stack right after a direct switch: moves the `Direct` out of the old
+/// G's frame, saves the old G's context, hands the new G the M's scheduler context, and
+/// calls `finish`.
+extern "C" fn direct_on_top<D>(t: context::Transfer) -> context::Transfer {
     // SAFETY: `switch_direct` passed a pointer to its `Direct`, alive in the old G's frozen
-    // frame; the old G is switched out and owned by this M until `finish` commits its park.
-    unsafe {
-        let d = &mut *(t.data as *mut Direct<'_>);
-        let from = d.from;
+    // frame and never dropped there; we move it out before `finish` can let the old G
+    // resume, and never touch that frame again.
+    let d = unsafe { std::ptr::read(t.data as *const Direct<D>) };
+    // SAFETY: `d.data` keeps the old G alive (the caller's promise); it is switched out
+    // and owned by this M until `finish` commits its park.
+    let sched = unsafe {
+        let from = &*d.from;
         *from.ctx.get() = Some(t.context);
-        let sched = (*from.sched_ctx.get())
+        (*from.sched_ctx.get())
             .take()
-            .expect("G running without a scheduler");
-        (d.finish)();
-        // To the new G: its scheduler, and (for a G that never ran) its own address.
-        context::Transfer::new(sched, current_ptr() as usize)
-    }
+            .expect("G running without a scheduler")
+    };
+    (d.finish)(d.data);
+    // To the new G: its scheduler, and (for a G that never ran) its own address.
+    context::Transfer::new(sched, current_ptr() as usize)
 }
 
 /// Every goroutine starts here, on its own stack.
@@ -498,7 +507,7 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
     // resume, which passes the G's address as data.
     // SAFETY: `t.context` is `prepare`'s, suspended in its `resume` and waiting for us.
     let t = unsafe { t.context.resume(0) };
-    // SAFETY: every resume (`resume_running`, `finish_direct`) passes the running G's
+    // SAFETY: every resume (`resume_running`, `direct_on_top`) passes the running G's
     // address, and the M's running slot keeps that G alive while it runs.
     let g = unsafe { &*(t.data as *const G) };
     // SAFETY: the running G owns its fields.

@@ -680,39 +680,69 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
     // SAFETY: the running G sets its own park reason.
     unsafe { g.set_reason(reason) };
     let to_ptr: *const G = Arc::as_ptr(&to);
-    let mut from = g::take_running();
+    let from = g::take_running().expect("a running goroutine without its slot");
     g::set_running(to);
-    let mut finish = move || {
-        // On the new G's stack, the old one's context saved. Everything used after
-        // `commit_park` is a local here: once the park commits, another M may resume the
-        // old G and pop the frame this closure lives in.
-        // black_box: the compiler may not re-read these from the closure after the commit.
-        let (p, gen, to_ptr): (&'static P, u64, *const G) = std::hint::black_box((p, gen, to_ptr));
-        // SAFETY: `to` is kept alive by the M's running slot.
-        let to: &G = unsafe { &*to_ptr };
-        let from = from.take().expect("finished a direct switch twice");
-        // SAFETY: this M owns `to` now.
-        let (guard, size) = unsafe { to.stack_info() };
-        overflow::enter(guard, to.id(), size);
-        from.status.store(G_WAITING, Ordering::Relaxed);
-        P::bump(&p.parks);
-        P::bump(&p.switches);
-        release();
-        if !from.park.commit_park() {
-            // An unpark came meanwhile: it runs next, after the new G.
-            from.status.store(G_RUNNABLE, Ordering::Relaxed);
-            if let Some(old) = p.runnext.put(from) {
-                // SAFETY: the P is pinned by us.
-                unsafe { p.runq() }.push(old);
-            }
-        }
-        to.status.store(G_RUNNING, Ordering::Relaxed);
-        p.owner.unpin(gen);
+    let d = DirectPark {
+        from,
+        to: to_ptr,
+        p,
+        gen,
+        release: release as *mut (dyn FnMut() + '_),
     };
     // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
-    // has a saved context (it was runnable); `finish` does not switch.
-    unsafe { g::switch_direct(g, &*to_ptr, &mut finish) };
+    // has a saved context (it was runnable); `finish_direct` does not switch, and `d.from`
+    // keeps `g` alive until it is done.
+    unsafe { g::switch_direct(g, &*to_ptr, d, finish_direct) };
     true
+}
+
+/// What `finish_direct` needs, moved to the new G's stack by value: the old G's stack
+/// (where `park_direct`'s locals live) may be resumed by another M once its park commits.
+struct DirectPark<'a> {
+    /// The parking G: the M's reference, out of the running slot.
+    from: Arc<G>,
+    /// The G switched to, kept alive by the M's running slot.
+    to: *const G,
+    /// Our P, pinned by us, in generation `gen`.
+    p: &'static P,
+    gen: u64,
+    /// The park's release function, on the old G's stack: called before the commit only
+    /// (a raw pointer: no reference into that stack outlives the commit).
+    release: *mut (dyn FnMut() + 'a),
+}
+
+/// The end of a direct switch, on the new G's stack with the old G's context saved:
+/// finishes the old G's park and unpins the P. Everything it reads after `commit_park` is
+/// in `d`, its own copy.
+fn finish_direct(d: DirectPark<'_>) {
+    let DirectPark {
+        from,
+        to,
+        p,
+        gen,
+        release,
+    } = d;
+    // SAFETY: `to` is kept alive by the M's running slot.
+    let to: &G = unsafe { &*to };
+    // SAFETY: this M owns `to` now.
+    let (guard, size) = unsafe { to.stack_info() };
+    overflow::enter(guard, to.id(), size);
+    from.status.store(G_WAITING, Ordering::Relaxed);
+    P::bump(&p.parks);
+    P::bump(&p.switches);
+    // SAFETY: the old G is switched out and cannot resume before `commit_park`, so its
+    // frame, where the release function lives, is frozen and ours until then.
+    unsafe { (*release)() };
+    if !from.park.commit_park() {
+        // An unpark came meanwhile: it runs next, after the new G.
+        from.status.store(G_RUNNABLE, Ordering::Relaxed);
+        if let Some(old) = p.runnext.put(from) {
+            // SAFETY: the P is pinned by us.
+            unsafe { p.runq() }.push(old);
+        }
+    }
+    to.status.store(G_RUNNING, Ordering::Relaxed);
+    p.owner.unpin(gen);
 }
 
 /// Moves the running goroutine to the back of its P's queue (Go: Gosched).
