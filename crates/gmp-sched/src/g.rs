@@ -15,12 +15,50 @@ use std::panic::Location;
 use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// G status, for dumps and for `Drop` (a G dropped while not dead leaks its stack).
-pub(crate) const G_RUNNABLE: u8 = 0;
-pub(crate) const G_RUNNING: u8 = 1;
-pub(crate) const G_WAITING: u8 = 2;
-pub(crate) const G_DEAD: u8 = 3;
-pub(crate) const G_SYSCALL: u8 = 4;
+/// What a G is doing, for dumps and the scheduler's bookkeeping (Go: `_Grunnable` and
+/// friends in runtime2.go).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GStatus {
+    /// In a run queue, `runnext`, or being handed to an M.
+    Runnable,
+    /// Running on an M.
+    Running,
+    /// Parked; `G::reason` says why.
+    Waiting,
+    /// Not a goroutine (yet, or any more): new, exited or in a free list.
+    Dead,
+    /// Running a blocking call wrapped in `syscall`.
+    Syscall,
+}
+
+impl GStatus {
+    const ALL: [GStatus; 5] = [
+        GStatus::Runnable,
+        GStatus::Running,
+        GStatus::Waiting,
+        GStatus::Dead,
+        GStatus::Syscall,
+    ];
+}
+
+/// A G's status word: a [`GStatus`] in an atomic byte. Written by whoever owns the G,
+/// read by anyone (dumps): Relaxed, since nothing else is published through it.
+pub(crate) struct Status(AtomicU8);
+
+impl Status {
+    fn new(s: GStatus) -> Status {
+        Status(AtomicU8::new(s as u8))
+    }
+
+    pub(crate) fn load(&self) -> GStatus {
+        GStatus::ALL[usize::from(self.0.load(Ordering::Relaxed))]
+    }
+
+    pub(crate) fn store(&self, s: GStatus) {
+        self.0.store(s as u8, Ordering::Relaxed);
+    }
+}
 
 /// What a goroutine runs: `spawn`'s task, which also holds the join state.
 pub(crate) trait Entry: Send + Sync {
@@ -28,18 +66,37 @@ pub(crate) trait Entry: Send + Sync {
     fn run(&self);
 }
 
-/// The switch a goroutine asks its M for, passed through `Transfer::data`.
-pub(crate) const ACT_YIELD: usize = 1;
-pub(crate) const ACT_PARK: usize = 2;
-pub(crate) const ACT_EXIT: usize = 3;
-/// Back from a syscall with no P to run on: queue me globally.
-pub(crate) const ACT_REQUEUE: usize = 4;
+/// The switch a goroutine asks its M for, passed through `Transfer::data` (a `usize`).
+#[repr(usize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Act {
+    /// To the back of the run queue (Go: Gosched).
+    Yield = 1,
+    /// Parked: run its `release`, then commit the park.
+    Park = 2,
+    /// Returned: recycle it.
+    Exit = 3,
+    /// Back from a syscall with no P to run on: queue me globally.
+    Requeue = 4,
+}
+
+impl Act {
+    fn from_usize(a: usize) -> Act {
+        match a {
+            1 => Act::Yield,
+            2 => Act::Park,
+            3 => Act::Exit,
+            4 => Act::Requeue,
+            other => unreachable!("unknown goroutine action {other}"),
+        }
+    }
+}
 
 pub(crate) struct G {
     /// Set anew each time the G is (re)used for a goroutine (Go reuses Gs too).
     id: AtomicU64,
     pub(crate) park: ParkState,
-    pub(crate) status: AtomicU8,
+    pub(crate) status: Status,
     spawned_at: AtomicPtr<Location<'static>>,
     /// Links in the registry's shard list (prev, next), under the shard's lock.
     pub(crate) reg: UnsafeCell<(*const G, *const G)>,
@@ -77,7 +134,7 @@ impl G {
         G {
             id: AtomicU64::new(0),
             park: ParkState::new(),
-            status: AtomicU8::new(G_DEAD),
+            status: Status::new(GStatus::Dead),
             spawned_at: AtomicPtr::new(Location::caller() as *const _ as *mut _),
             scope: AtomicU64::new(0),
             reg: UnsafeCell::new((std::ptr::null(), std::ptr::null())),
@@ -108,7 +165,7 @@ impl G {
         self.spawned_at
             .store(spawned_at as *const _ as *mut _, Ordering::Relaxed);
         self.scope.store(scope, Ordering::Relaxed);
-        self.status.store(G_RUNNABLE, Ordering::Relaxed);
+        self.status.store(GStatus::Runnable);
         self.park.reset();
         self.parked_at.store(0, Ordering::Relaxed);
         // SAFETY: the caller owns the G's fields.
@@ -178,7 +235,7 @@ impl G {
     /// Runs the `release` function `park` stored, on the scheduler stack.
     ///
     /// # Safety
-    /// The caller is the M that just switched out of this G with `ACT_PARK`.
+    /// The caller is the M that just switched out of this G with `Act::Park`.
     pub(crate) unsafe fn run_release(&self) {
         // SAFETY: the G is switched out; its `park` frame, which the pointer refers to, is
         // frozen until the G is resumed, which cannot happen before `commit_park`.
@@ -330,14 +387,16 @@ impl AtomicReason {
 
 impl std::fmt::Debug for G {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let status = match self.status.load(Ordering::Relaxed) {
-            G_RUNNABLE => "runnable",
-            G_RUNNING => "running",
-            G_WAITING => "waiting",
-            _ => "dead",
+        let status = self.status.load();
+        let name = match status {
+            GStatus::Runnable => "runnable",
+            GStatus::Running => "running",
+            GStatus::Waiting => "waiting",
+            GStatus::Dead => "dead",
+            GStatus::Syscall => "syscall",
         };
-        write!(f, "goroutine {} [{status}", self.id())?;
-        if status == "waiting" {
+        write!(f, "goroutine {} [{name}", self.id())?;
+        if status == GStatus::Waiting {
             write!(f, ": {}", self.reason())?;
         }
         write!(f, "] spawned at {}", self.spawned_at())
@@ -369,7 +428,7 @@ pub(crate) fn take_running() -> Option<Arc<G>> {
 /// # Safety
 /// - The caller runs on an M's scheduler stack, and the slot holds a G it owns with a saved
 ///   context.
-pub(crate) unsafe fn resume_running() -> usize {
+pub(crate) unsafe fn resume_running() -> Act {
     let g = current_ptr();
     // SAFETY: the slot's G is owned by this M and switched out, so its context is ours.
     let ctx = unsafe { (*(*g).ctx.get()).take() }.expect("resumed a G with no context");
@@ -378,11 +437,12 @@ pub(crate) unsafe fn resume_running() -> usize {
     let t = unsafe { ctx.resume(g as usize) };
     // The scheduler side never changes threads, so reading the slot again is sound.
     let back = current_ptr();
-    if t.data != ACT_EXIT {
+    let act = Act::from_usize(t.data);
+    if act != Act::Exit {
         // SAFETY: the G that switched back is suspended and owned by this M again.
         unsafe { *(*back).ctx.get() = Some(t.context) };
     }
-    t.data
+    act
 }
 
 /// The G running on this thread, if any.
@@ -410,12 +470,12 @@ pub(crate) fn current() -> Option<Arc<G>> {
 }
 
 /// Switches from the running G `g` back to its M's scheduler, asking for `action`.
-/// Returns when an M resumes the G (for `ACT_EXIT`, never).
+/// Returns when an M resumes the G (for `Act::Exit`, never).
 ///
 /// # Safety
 /// - `g` is the G running on this thread, and the caller runs on its stack.
-/// - For `ACT_PARK`, `g.release` is set.
-pub(crate) unsafe fn switch_out(g: &G, action: usize, reason: Option<WaitReason>) {
+/// - For `Act::Park`, `g.release` is set.
+pub(crate) unsafe fn switch_out(g: &G, action: Act, reason: Option<WaitReason>) {
     if let Some(r) = reason {
         g.reason.store(r);
     }
@@ -424,7 +484,7 @@ pub(crate) unsafe fn switch_out(g: &G, action: usize, reason: Option<WaitReason>
         let sched = (*g.sched_ctx.get())
             .take()
             .expect("G running without a scheduler");
-        let t = sched.resume(action);
+        let t = sched.resume(action as usize);
         // Resumed, possibly by another M: remember that M's scheduler.
         *g.sched_ctx.get() = Some(t.context);
     }
@@ -524,8 +584,8 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
     // may block like any goroutine code).
     // SAFETY: the running G owns its fields.
     drop(unsafe { std::mem::take(&mut *g.locals.get()) });
-    // SAFETY: we are the running G on its own stack; after ACT_EXIT nobody resumes us.
-    unsafe { switch_out(g, ACT_EXIT, None) };
+    // SAFETY: we are the running G on its own stack; after `Act::Exit` nobody resumes us.
+    unsafe { switch_out(g, Act::Exit, None) };
     unreachable!("a dead goroutine was resumed");
 }
 
@@ -545,5 +605,13 @@ mod tests {
             g.reason.store(r);
             assert_eq!(g.reason(), r);
         }
+    }
+
+    #[test]
+    fn a_goroutine_in_a_syscall_does_not_print_as_dead() {
+        let g = G::new();
+        g.status.store(GStatus::Syscall);
+        let text = format!("{g:?}");
+        assert!(text.contains("[syscall]"), "{text}");
     }
 }
