@@ -2,10 +2,11 @@
 //! pins it before touching the P's queues, enters and leaves syscalls, and its M reclaims
 //! the P after a switch; sysmon retakes a P it saw running or in a syscall. The P's queues
 //! (a loom `UnsafeCell` here, so loom reports any unsynchronized access) always have
-//! exactly one user, and a goroutine whose P was retaken learns it.
+//! exactly one user, and a goroutine whose P was retaken learns it. And `set_gomaxprocs`
+//! retiring an idle P never races an M taking it over.
 #![cfg(loom)]
 
-use gmp_sched::internal::{Owner, Pin, P_RUNNING, P_SYSCALL};
+use gmp_sched::internal::{Owner, PState, Pin};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
@@ -22,7 +23,7 @@ fn running_p() -> (Arc<P>, u64) {
         owner: Owner::new(),
         queue: UnsafeCell::new(0),
     });
-    let gen = p.owner.take_over();
+    let gen = p.owner.take_over().expect("a new P is idle");
     p.owner.run(gen);
     (p, gen)
 }
@@ -73,10 +74,10 @@ fn syscall_exit_and_retake_never_share_the_queues() {
         let (p, gen) = running_p();
         let retook = Arc::new(AtomicBool::new(false));
         p.owner.enter_syscall(gen);
-        assert_eq!(p.owner.state(), P_SYSCALL);
+        assert_eq!(p.owner.state(), PState::Syscall);
         let s = sysmon(p.clone(), retook.clone());
         if p.owner.exit_syscall(gen) {
-            assert_eq!(p.owner.state(), P_RUNNING);
+            assert_eq!(p.owner.state(), PState::Running);
             if p.owner.pin(gen) == Pin::Pinned {
                 // SAFETY: pinned, so the queues are ours; loom checks exactly that.
                 p.queue.with_mut(|q| unsafe { *q += 1 });
@@ -105,5 +106,48 @@ fn reclaim_after_switch_and_retake_never_share_the_queues() {
             kept != retook.load(Ordering::Relaxed),
             "exactly one side holds the P"
         );
+    });
+}
+
+/// `set_gomaxprocs` retires idle Ps (under the idle lock) while an M takes one off the idle
+/// list (under the lock: `pidle_get`) and then takes it over (after it). A retired P must
+/// never be taken over, or two parties decide its fate. Caught the take-over that was a
+/// load then a store after the lock, with `pidle_get` leaving the P marked idle.
+#[test]
+fn take_over_never_resurrects_a_retired_p() {
+    loom::model(|| {
+        let p = Arc::new(Owner::new());
+        let idle = Arc::new(loom::sync::Mutex::new(()));
+        let (p2, idle2) = (p.clone(), idle.clone());
+        let shrink = thread::spawn(move || {
+            let _l = idle2.lock().unwrap();
+            p2.retire_idle()
+        });
+        // pidle_get: off the idle list, marked on its way to an M.
+        {
+            let _l = idle.lock().unwrap();
+            if p.state() == PState::Idle {
+                p.set_state(PState::Handoff);
+            }
+        }
+        let took = p.take_over();
+        let retired = shrink.join().unwrap();
+        assert!(!(retired && took.is_some()), "a retired P was taken over");
+        assert_eq!(retired, p.state() == PState::Retired);
+    });
+}
+
+/// The same race with no idle list in between: a take-over and a retirement of an idle P,
+/// each one atomic step, so exactly one of them wins.
+#[test]
+fn take_over_and_retire_idle_exclude_each_other() {
+    loom::model(|| {
+        let p = Arc::new(Owner::new());
+        let p2 = p.clone();
+        let shrink = thread::spawn(move || p2.retire_idle());
+        let took = p.take_over();
+        let retired = shrink.join().unwrap();
+        assert!(took.is_some() != retired, "exactly one side wins the P");
+        assert_eq!(retired, p.state() == PState::Retired);
     });
 }

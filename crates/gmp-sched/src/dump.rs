@@ -8,12 +8,12 @@
 //! short uncontended lock. Parking records the reason and a coarse time (sysmon's clock,
 //! updated every tick): no clock read on the hot path.
 
-use crate::g::{G, G_DEAD, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING};
+use crate::g::{GStatus, G};
 use crate::sched::{self, get, nanos};
 use crate::waiter::WaitReason;
 use std::fmt::{self, Write as _};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -158,13 +158,12 @@ impl fmt::Display for GoroutineInfo {
 }
 
 fn info(g: &G, now: u64) -> Option<GoroutineInfo> {
-    let state = match g.status.load(Ordering::Relaxed) {
-        G_RUNNABLE => GoroutineState::Runnable,
-        G_RUNNING => GoroutineState::Running,
-        G_SYSCALL => GoroutineState::Syscall,
-        G_WAITING => GoroutineState::Waiting(g.reason()),
-        G_DEAD => return None,
-        _ => GoroutineState::Runnable,
+    let state = match g.status.load() {
+        GStatus::Runnable => GoroutineState::Runnable,
+        GStatus::Running => GoroutineState::Running,
+        GStatus::Syscall => GoroutineState::Syscall,
+        GStatus::Waiting => GoroutineState::Waiting(g.reason()),
+        GStatus::Dead => return None,
     };
     let waiting_for = matches!(state, GoroutineState::Waiting(_))
         .then(|| Duration::from_nanos(now.saturating_sub(g.parked_at.load(Ordering::Relaxed))));
@@ -221,9 +220,10 @@ pub fn dump() -> String {
 // ---------------------------------------------------------------------------------------
 // Deadlock detection (Go: checkdead)
 
-/// Set by `run`: the program's main function is a goroutine, so "every goroutine blocked
-/// with nothing that could wake one" is a deadlock.
-static RUN_MODE: AtomicBool = AtomicBool::new(false);
+/// The `run` mains running now: while one runs, the program's main function is a goroutine,
+/// so "every goroutine blocked with nothing that could wake one" is a deadlock. A count,
+/// not a flag: two `run` calls (from two threads) must not switch each other's off.
+static RUN_MAINS: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `f` as the program's main goroutine and waits for it (Go's `main`), with Go's
 /// deadlock detection on: if every goroutine blocks with no timer pending, no goroutine
@@ -254,9 +254,9 @@ where
     // queued, goroutines left parked by an earlier `run` are not a deadlock; after it
     // returns, neither are they (Go exits), and the joining thread may wake late.
     let main = move || {
-        RUN_MODE.store(true, Ordering::SeqCst);
+        RUN_MAINS.fetch_add(1, Ordering::SeqCst);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        RUN_MODE.store(false, Ordering::SeqCst);
+        RUN_MAINS.fetch_sub(1, Ordering::SeqCst);
         r.unwrap_or_else(|e| std::panic::resume_unwind(e))
     };
     // SAFETY: the caller answers for `f`; `main` adds no thread-bound state.
@@ -267,7 +267,7 @@ where
 /// Called by an M about to park with `idle_ms` Ms parked (itself included): stops the
 /// program if that is a deadlock.
 pub(crate) fn check_dead(idle_ms: usize) {
-    if !RUN_MODE.load(Ordering::SeqCst) {
+    if RUN_MAINS.load(Ordering::SeqCst) == 0 {
         return;
     }
     let s = get();

@@ -10,18 +10,55 @@ use crate::sched::M;
 use crate::stack::Stack;
 use crate::waiter::{ParkState, WaitReason};
 use context::Context;
-use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// G status, for dumps and for `Drop` (a G dropped while not dead leaks its stack).
-pub(crate) const G_RUNNABLE: u8 = 0;
-pub(crate) const G_RUNNING: u8 = 1;
-pub(crate) const G_WAITING: u8 = 2;
-pub(crate) const G_DEAD: u8 = 3;
-pub(crate) const G_SYSCALL: u8 = 4;
+/// What a G is doing, for dumps and the scheduler's bookkeeping (Go: `_Grunnable` and
+/// friends in runtime2.go).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GStatus {
+    /// In a run queue, `runnext`, or being handed to an M.
+    Runnable,
+    /// Running on an M.
+    Running,
+    /// Parked; `G::reason` says why.
+    Waiting,
+    /// Not a goroutine (yet, or any more): new, exited or in a free list.
+    Dead,
+    /// Running a blocking call wrapped in `syscall`.
+    Syscall,
+}
+
+impl GStatus {
+    const ALL: [GStatus; 5] = [
+        GStatus::Runnable,
+        GStatus::Running,
+        GStatus::Waiting,
+        GStatus::Dead,
+        GStatus::Syscall,
+    ];
+}
+
+/// A G's status word: a [`GStatus`] in an atomic byte. Written by whoever owns the G,
+/// read by anyone (dumps): Relaxed, since nothing else is published through it.
+pub(crate) struct Status(AtomicU8);
+
+impl Status {
+    fn new(s: GStatus) -> Status {
+        Status(AtomicU8::new(s as u8))
+    }
+
+    pub(crate) fn load(&self) -> GStatus {
+        GStatus::ALL[usize::from(self.0.load(Ordering::Relaxed))]
+    }
+
+    pub(crate) fn store(&self, s: GStatus) {
+        self.0.store(s as u8, Ordering::Relaxed);
+    }
+}
 
 /// What a goroutine runs: `spawn`'s task, which also holds the join state.
 pub(crate) trait Entry: Send + Sync {
@@ -29,18 +66,37 @@ pub(crate) trait Entry: Send + Sync {
     fn run(&self);
 }
 
-/// The switch a goroutine asks its M for, passed through `Transfer::data`.
-pub(crate) const ACT_YIELD: usize = 1;
-pub(crate) const ACT_PARK: usize = 2;
-pub(crate) const ACT_EXIT: usize = 3;
-/// Back from a syscall with no P to run on: queue me globally.
-pub(crate) const ACT_REQUEUE: usize = 4;
+/// The switch a goroutine asks its M for, passed through `Transfer::data` (a `usize`).
+#[repr(usize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Act {
+    /// To the back of the run queue (Go: Gosched).
+    Yield = 1,
+    /// Parked: run its `release`, then commit the park.
+    Park = 2,
+    /// Returned: recycle it.
+    Exit = 3,
+    /// Back from a syscall with no P to run on: queue me globally.
+    Requeue = 4,
+}
+
+impl Act {
+    fn from_usize(a: usize) -> Act {
+        match a {
+            1 => Act::Yield,
+            2 => Act::Park,
+            3 => Act::Exit,
+            4 => Act::Requeue,
+            other => unreachable!("unknown goroutine action {other}"),
+        }
+    }
+}
 
 pub(crate) struct G {
     /// Set anew each time the G is (re)used for a goroutine (Go reuses Gs too).
     id: AtomicU64,
     pub(crate) park: ParkState,
-    pub(crate) status: AtomicU8,
+    pub(crate) status: Status,
     spawned_at: AtomicPtr<Location<'static>>,
     /// Links in the registry's shard list (prev, next), under the shard's lock.
     pub(crate) reg: UnsafeCell<(*const G, *const G)>,
@@ -56,11 +112,12 @@ pub(crate) struct G {
     entry: UnsafeCell<Option<Arc<dyn Entry>>>,
     /// Set by `park` just before switching out; called by the M once the context is saved.
     release: UnsafeCell<Option<*mut dyn FnMut()>>,
-    reason: UnsafeCell<WaitReason>,
+    /// Why it last parked: written by the G itself, read by dumps at any time.
+    reason: AtomicReason,
     /// The M this G is wired to by `lock_os_thread`, and the nesting depth.
     locked: UnsafeCell<(Option<Arc<M>>, u32)>,
     /// Goroutine-local values, keyed by the address of their `LocalKey`.
-    pub(crate) locals: UnsafeCell<Vec<(usize, Box<dyn Any + Send>)>>,
+    pub(crate) locals: UnsafeCell<crate::local::Locals>,
 }
 
 // SAFETY: the UnsafeCell fields are touched by one party at a time, handed over through
@@ -77,7 +134,7 @@ impl G {
         G {
             id: AtomicU64::new(0),
             park: ParkState::new(),
-            status: AtomicU8::new(G_DEAD),
+            status: Status::new(GStatus::Dead),
             spawned_at: AtomicPtr::new(Location::caller() as *const _ as *mut _),
             scope: AtomicU64::new(0),
             reg: UnsafeCell::new((std::ptr::null(), std::ptr::null())),
@@ -87,7 +144,7 @@ impl G {
             stack: UnsafeCell::new(None),
             entry: UnsafeCell::new(None),
             release: UnsafeCell::new(None),
-            reason: UnsafeCell::new(WaitReason::Other("")),
+            reason: AtomicReason::new(),
             locked: UnsafeCell::new((None, 0)),
             locals: UnsafeCell::new(Vec::new()),
         }
@@ -108,7 +165,7 @@ impl G {
         self.spawned_at
             .store(spawned_at as *const _ as *mut _, Ordering::Relaxed);
         self.scope.store(scope, Ordering::Relaxed);
-        self.status.store(G_RUNNABLE, Ordering::Relaxed);
+        self.status.store(GStatus::Runnable);
         self.park.reset();
         self.parked_at.store(0, Ordering::Relaxed);
         // SAFETY: the caller owns the G's fields.
@@ -178,7 +235,7 @@ impl G {
     /// Runs the `release` function `park` stored, on the scheduler stack.
     ///
     /// # Safety
-    /// The caller is the M that just switched out of this G with `ACT_PARK`.
+    /// The caller is the M that just switched out of this G with `Act::Park`.
     pub(crate) unsafe fn run_release(&self) {
         // SAFETY: the G is switched out; its `park` frame, which the pointer refers to, is
         // frozen until the G is resumed, which cannot happen before `commit_park`.
@@ -243,30 +300,103 @@ impl G {
     /// Records why the running G parks.
     ///
     /// # Safety
-    /// The caller is the running G.
+    /// The caller is the running G (the one writer of its reason).
     pub(crate) unsafe fn set_reason(&self, r: WaitReason) {
-        // SAFETY: the running G owns its fields.
-        unsafe { *self.reason.get() = r };
+        self.reason.store(r);
     }
 
-    /// The reason of the G's last park.
+    /// The reason of the G's last park (or of the one it is making).
     pub(crate) fn reason(&self) -> WaitReason {
-        // SAFETY: written only by the G itself before it parks; a racy read could at worst
-        // see the previous reason, and WaitReason is Copy with no invalid bit patterns used.
-        unsafe { *self.reason.get() }
+        self.reason.load()
+    }
+}
+
+/// A G's wait reason, readable by dumps while the G parks again: a code byte, and for
+/// `WaitReason::Other` its text (a pointer and a length, which must pair up) under a
+/// sequence lock. One writer (the G); any number of readers, which never block it.
+///
+/// Parking with a named reason is one Relaxed byte store. Parking with `Other` text the G
+/// used last time as well adds two Relaxed loads; new text costs the sequence lock's
+/// stores (Relaxed, plus a Release fence and store: free on x86).
+struct AtomicReason {
+    code: AtomicU8,
+    /// Even: `ptr`/`len` hold one `&'static str`; odd: the writer is changing them.
+    seq: AtomicU32,
+    ptr: AtomicPtr<u8>,
+    len: AtomicUsize,
+}
+
+impl AtomicReason {
+    fn new() -> AtomicReason {
+        AtomicReason {
+            code: AtomicU8::new(WaitReason::Other("").code()),
+            seq: AtomicU32::new(0),
+            ptr: AtomicPtr::new("".as_ptr() as *mut u8),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Stores `r`. Only the G itself calls this, so there is one writer at a time.
+    fn store(&self, r: WaitReason) {
+        if let WaitReason::Other(text) = r {
+            let (p, n) = (text.as_ptr() as *mut u8, text.len());
+            // The one writer reads its own last stores: no race.
+            if self.ptr.load(Ordering::Relaxed) != p || self.len.load(Ordering::Relaxed) != n {
+                let seq = self.seq.load(Ordering::Relaxed);
+                self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+                // Release fence: a reader that sees the new `ptr`/`len` also sees the odd
+                // sequence (pairs with its Acquire fence before the second `seq` load).
+                fence(Ordering::Release);
+                self.ptr.store(p, Ordering::Relaxed);
+                self.len.store(n, Ordering::Relaxed);
+                // Release: a reader that sees this even sequence sees `ptr`/`len` with it.
+                self.seq.store(seq.wrapping_add(2), Ordering::Release);
+            }
+        }
+        self.code.store(r.code(), Ordering::Relaxed);
+    }
+
+    /// The last reason stored (a code and the text of some `Other` stored, each whole).
+    fn load(&self) -> WaitReason {
+        let code = self.code.load(Ordering::Relaxed);
+        if code != 0 {
+            return WaitReason::from_code(code, "");
+        }
+        loop {
+            // Acquire: pairs with the writer's Release store of an even sequence.
+            let before = self.seq.load(Ordering::Acquire);
+            if before % 2 == 0 {
+                let p = self.ptr.load(Ordering::Relaxed);
+                let n = self.len.load(Ordering::Relaxed);
+                // Acquire fence: pairs with the writer's Release fence, so if `p`/`n` come
+                // from a write in progress, the load below sees the sequence moved on.
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == before {
+                    // SAFETY: the sequence did not move while we read, so `p` and `n` are
+                    // the pointer and length of one `&'static str` stored by `store`
+                    // (or `new`'s ""): valid UTF-8, alive forever.
+                    let text =
+                        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, n)) };
+                    return WaitReason::Other(text);
+                }
+            }
+            std::hint::spin_loop();
+        }
     }
 }
 
 impl std::fmt::Debug for G {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let status = match self.status.load(Ordering::Relaxed) {
-            G_RUNNABLE => "runnable",
-            G_RUNNING => "running",
-            G_WAITING => "waiting",
-            _ => "dead",
+        let status = self.status.load();
+        let name = match status {
+            GStatus::Runnable => "runnable",
+            GStatus::Running => "running",
+            GStatus::Waiting => "waiting",
+            GStatus::Dead => "dead",
+            GStatus::Syscall => "syscall",
         };
-        write!(f, "goroutine {} [{status}", self.id())?;
-        if status == "waiting" {
+        write!(f, "goroutine {} [{name}", self.id())?;
+        if status == GStatus::Waiting {
             write!(f, ": {}", self.reason())?;
         }
         write!(f, "] spawned at {}", self.spawned_at())
@@ -298,7 +428,7 @@ pub(crate) fn take_running() -> Option<Arc<G>> {
 /// # Safety
 /// - The caller runs on an M's scheduler stack, and the slot holds a G it owns with a saved
 ///   context.
-pub(crate) unsafe fn resume_running() -> usize {
+pub(crate) unsafe fn resume_running() -> Act {
     let g = current_ptr();
     // SAFETY: the slot's G is owned by this M and switched out, so its context is ours.
     let ctx = unsafe { (*(*g).ctx.get()).take() }.expect("resumed a G with no context");
@@ -307,11 +437,12 @@ pub(crate) unsafe fn resume_running() -> usize {
     let t = unsafe { ctx.resume(g as usize) };
     // The scheduler side never changes threads, so reading the slot again is sound.
     let back = current_ptr();
-    if t.data != ACT_EXIT {
+    let act = Act::from_usize(t.data);
+    if act != Act::Exit {
         // SAFETY: the G that switched back is suspended and owned by this M again.
         unsafe { *(*back).ctx.get() = Some(t.context) };
     }
-    t.data
+    act
 }
 
 /// The G running on this thread, if any.
@@ -339,21 +470,21 @@ pub(crate) fn current() -> Option<Arc<G>> {
 }
 
 /// Switches from the running G `g` back to its M's scheduler, asking for `action`.
-/// Returns when an M resumes the G (for `ACT_EXIT`, never).
+/// Returns when an M resumes the G (for `Act::Exit`, never).
 ///
 /// # Safety
 /// - `g` is the G running on this thread, and the caller runs on its stack.
-/// - For `ACT_PARK`, `g.release` is set.
-pub(crate) unsafe fn switch_out(g: &G, action: usize, reason: Option<WaitReason>) {
+/// - For `Act::Park`, `g.release` is set.
+pub(crate) unsafe fn switch_out(g: &G, action: Act, reason: Option<WaitReason>) {
+    if let Some(r) = reason {
+        g.reason.store(r);
+    }
     // SAFETY: the running G owns its fields.
     unsafe {
-        if let Some(r) = reason {
-            *g.reason.get() = r;
-        }
         let sched = (*g.sched_ctx.get())
             .take()
             .expect("G running without a scheduler");
-        let t = sched.resume(action);
+        let t = sched.resume(action as usize);
         // Resumed, possibly by another M: remember that M's scheduler.
         *g.sched_ctx.get() = Some(t.context);
     }
@@ -374,51 +505,60 @@ pub(crate) unsafe fn set_release(g: &G, f: *mut (dyn FnMut() + '_)) {
     };
 }
 
-/// What a direct switch passes to `finish_direct`, on the switching G's frozen stack.
-pub(crate) struct Direct<'a> {
-    pub(crate) from: &'a G,
-    /// Called on the new G's stack once `from`'s context is saved; finishes parking it.
-    pub(crate) finish: &'a mut dyn FnMut(),
+/// What a direct switch carries to the new G's stack. `direct_on_top` moves it out of the
+/// switching G's frame before anything else runs, so nothing on that frame is read once
+/// `finish` may let another M resume the switching G.
+struct Direct<D> {
+    from: *const G,
+    data: D,
+    finish: fn(D),
 }
 
 /// Switches from the running G `from` straight to `to`, which the caller took from its P's
 /// `runnext`, without passing through the scheduler (Go goes through `schedule`; this is
-/// what makes a hand-off between two goroutines cost one switch instead of two). `finish`
-/// runs on `to`'s stack after `from`'s context is saved, exactly where the scheduler would
-/// have run `from`'s `release`. The M's running slot must already hold `to`.
+/// what makes a hand-off between two goroutines cost one switch instead of two).
+/// `finish(data)` runs on `to`'s stack after `from`'s context is saved, exactly where the
+/// scheduler would have run `from`'s `release`; `data` is moved there, so `finish` uses
+/// only values of its own. The M's running slot must already hold `to`.
 ///
 /// # Safety
 /// - `from` is the running G on its own stack; `to` is owned by the caller (out of every
 ///   queue) and has a saved context.
-/// - `finish` must not switch goroutines.
-pub(crate) unsafe fn switch_direct(from: &G, to: &G, finish: &mut dyn FnMut()) {
-    let mut d = Direct { from, finish };
+/// - `finish` must not switch goroutines, and `data` keeps `from` alive until `finish` is
+///   done with it.
+pub(crate) unsafe fn switch_direct<D>(from: &G, to: &G, data: D, finish: fn(D)) {
+    // ManuallyDrop: `direct_on_top` moves the value out; this frame must not drop it again.
+    let d = std::mem::ManuallyDrop::new(Direct { from, data, finish });
     // SAFETY: the caller owns `to`.
     let ctx = unsafe { (*to.ctx.get()).take() }.expect("switched to a G with no context");
-    // SAFETY: `to`'s context was saved on its own live stack; `d` lives in this frame,
-    // which stays frozen until `finish_direct`, which runs first, is done with it.
-    let t = unsafe { ctx.resume_ontop(&mut d as *mut Direct<'_> as usize, finish_direct) };
+    // SAFETY: `to`'s context was saved on its own live stack; `d` lives in this frame, which
+    // stays frozen until `direct_on_top`, which runs first, has moved it out.
+    let t = unsafe { ctx.resume_ontop(&*d as *const Direct<D> as usize, direct_on_top::<D>) };
     // Resumed by a scheduler (or a direct switch) later: remember whose scheduler.
     // SAFETY: the running G owns its fields.
     unsafe { *from.sched_ctx.get() = Some(t.context) };
 }
 
-/// Runs on the new G's stack right after a direct switch: saves the old G's context, hands
-/// the new G the M's scheduler context, and finishes the old G's park.
-extern "C" fn finish_direct(t: context::Transfer) -> context::Transfer {
+/// Runs on the new G's stack right after a direct switch: moves the `Direct` out of the old
+/// G's frame, saves the old G's context, hands the new G the M's scheduler context, and
+/// calls `finish`.
+extern "C" fn direct_on_top<D>(t: context::Transfer) -> context::Transfer {
     // SAFETY: `switch_direct` passed a pointer to its `Direct`, alive in the old G's frozen
-    // frame; the old G is switched out and owned by this M until `finish` commits its park.
-    unsafe {
-        let d = &mut *(t.data as *mut Direct<'_>);
-        let from = d.from;
+    // frame and never dropped there; we move it out before `finish` can let the old G
+    // resume, and never touch that frame again.
+    let d = unsafe { std::ptr::read(t.data as *const Direct<D>) };
+    // SAFETY: `d.data` keeps the old G alive (the caller's promise); it is switched out
+    // and owned by this M until `finish` commits its park.
+    let sched = unsafe {
+        let from = &*d.from;
         *from.ctx.get() = Some(t.context);
-        let sched = (*from.sched_ctx.get())
+        (*from.sched_ctx.get())
             .take()
-            .expect("G running without a scheduler");
-        (d.finish)();
-        // To the new G: its scheduler, and (for a G that never ran) its own address.
-        context::Transfer::new(sched, current_ptr() as usize)
-    }
+            .expect("G running without a scheduler")
+    };
+    (d.finish)(d.data);
+    // To the new G: its scheduler, and (for a G that never ran) its own address.
+    context::Transfer::new(sched, current_ptr() as usize)
 }
 
 /// Every goroutine starts here, on its own stack.
@@ -427,7 +567,7 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
     // resume, which passes the G's address as data.
     // SAFETY: `t.context` is `prepare`'s, suspended in its `resume` and waiting for us.
     let t = unsafe { t.context.resume(0) };
-    // SAFETY: every resume (`resume_running`, `finish_direct`) passes the running G's
+    // SAFETY: every resume (`resume_running`, `direct_on_top`) passes the running G's
     // address, and the M's running slot keeps that G alive while it runs.
     let g = unsafe { &*(t.data as *const G) };
     // SAFETY: the running G owns its fields.
@@ -444,7 +584,34 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
     // may block like any goroutine code).
     // SAFETY: the running G owns its fields.
     drop(unsafe { std::mem::take(&mut *g.locals.get()) });
-    // SAFETY: we are the running G on its own stack; after ACT_EXIT nobody resumes us.
-    unsafe { switch_out(g, ACT_EXIT, None) };
+    // SAFETY: we are the running G on its own stack; after `Act::Exit` nobody resumes us.
+    unsafe { switch_out(g, Act::Exit, None) };
     unreachable!("a dead goroutine was resumed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_reads_back_whole() {
+        let g = G::new();
+        assert_eq!(g.reason(), WaitReason::Other(""));
+        for r in [
+            WaitReason::Sleep,
+            WaitReason::Other("gate"),
+            WaitReason::Other("gate2"),
+        ] {
+            g.reason.store(r);
+            assert_eq!(g.reason(), r);
+        }
+    }
+
+    #[test]
+    fn a_goroutine_in_a_syscall_does_not_print_as_dead() {
+        let g = G::new();
+        g.status.store(GStatus::Syscall);
+        let text = format!("{g:?}");
+        assert!(text.contains("[syscall]"), "{text}");
+    }
 }

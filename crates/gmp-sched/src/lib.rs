@@ -97,8 +97,7 @@ pub use timer::{sleep, Timer};
 #[doc(hidden)]
 pub mod internal {
     pub use crate::inflight::InFlightCount;
-    pub use crate::p::{gen_of, owner, state_of, Owner, Pin, RunNext};
-    pub use crate::p::{P_IDLE, P_PINNED, P_RUNNING, P_SCHED, P_SYSCALL};
+    pub use crate::p::{gen_of, owner, state_of, Owner, PState, Pin, RunNext};
     pub use crate::waiter::ParkState;
 }
 

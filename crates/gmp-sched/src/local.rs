@@ -10,6 +10,8 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
+use crate::g::G;
+
 /// A key for goroutine-local values; declare one with [`goroutine_local!`](crate::goroutine_local).
 ///
 /// ```
@@ -27,8 +29,33 @@ pub struct LocalKey<T: Send + 'static> {
     _t: PhantomData<fn() -> T>,
 }
 
+/// One goroutine's (or thread's) locals, keyed by the address of their `LocalKey`. `None`
+/// marks a value whose initialiser is running.
+pub(crate) type Locals = Vec<(usize, Option<Box<dyn Any + Send>>)>;
+
 thread_local! {
-    static THREAD_LOCALS: RefCell<Vec<(usize, Box<dyn Any + Send>)>> = const { RefCell::new(Vec::new()) };
+    static THREAD_LOCALS: RefCell<Locals> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the locals of the running goroutine `g` (of this thread, if `g` is null).
+/// `f` must not run user code (an initialiser, a value's `Drop`): that code may use locals
+/// too, and the borrow given to `f` must be the only one.
+fn with_locals<R>(g: *const G, f: impl FnOnce(&mut Locals) -> R) -> R {
+    if g.is_null() {
+        THREAD_LOCALS.with(|l| f(&mut l.borrow_mut()))
+    } else {
+        // SAFETY: `g` is the running goroutine (it cannot end while it runs this) and only
+        // it touches its own locals; `f` runs no user code, so no other borrow of them is
+        // made before this one ends.
+        f(unsafe { &mut *(*g).locals.get() })
+    }
+}
+
+/// What a key's lookup found.
+enum Found {
+    Value(*const (dyn Any + Send)),
+    Initialising,
+    Missing,
 }
 
 impl<T: Send + 'static> LocalKey<T> {
@@ -41,7 +68,8 @@ impl<T: Send + 'static> LocalKey<T> {
     }
 
     /// Calls `f` with this goroutine's value (this thread's, outside goroutines), creating
-    /// it on first use.
+    /// it on first use. The initialiser may use other goroutine-locals; one that uses its
+    /// own key panics.
     ///
     /// ```
     /// use std::cell::RefCell;
@@ -53,26 +81,52 @@ impl<T: Send + 'static> LocalKey<T> {
     /// ```
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
         let key = self as *const Self as usize;
+        // The same G before and after the initialiser, even if it blocks and moves threads.
         let g = crate::g::current_ptr();
-        let value: *const T = if g.is_null() {
-            THREAD_LOCALS.with(|l| self.slot(&mut l.borrow_mut(), key))
-        } else {
-            // SAFETY: `g` is the running goroutine (it cannot end while it runs this), and
-            // only it touches its own locals; the borrow ends before `f` runs.
-            self.slot(unsafe { &mut *(*g).locals.get() }, key)
+        let found = with_locals(g, |l| match l.iter().find(|(k, _)| *k == key) {
+            Some((_, Some(v))) => Found::Value(&**v as *const (dyn Any + Send)),
+            Some((_, None)) => Found::Initialising,
+            None => {
+                l.push((key, None));
+                Found::Missing
+            }
+        });
+        let value: *const (dyn Any + Send) = match found {
+            Found::Value(v) => v,
+            Found::Initialising => {
+                panic!("the initialiser of a goroutine_local! reads itself (LocalKey at {key:#x})")
+            }
+            Found::Missing => self.initialise(g, key),
         };
         // SAFETY: values are boxed and never removed before their goroutine or thread ends,
-        // so the pointer stays valid while `f` runs, even if `f` adds other keys.
-        f(unsafe { &*value })
+        // so the pointee stays put while `f` runs, even if `f` adds other keys (which may
+        // move the Vec, not the boxes).
+        let value = unsafe { &*value };
+        f(value.downcast_ref::<T>().expect("one type per key"))
     }
 
-    fn slot(&'static self, locals: &mut Vec<(usize, Box<dyn Any + Send>)>, key: usize) -> *const T {
-        if let Some((_, v)) = locals.iter().find(|(k, _)| *k == key) {
-            return v.downcast_ref::<T>().expect("one type per key") as *const T;
+    /// Runs the initialiser with no borrow of the locals held (it may use other keys), then
+    /// fills the placeholder `with` pushed. A panicking initialiser leaves no placeholder.
+    #[cold]
+    fn initialise(&'static self, g: *const G, key: usize) -> *const (dyn Any + Send) {
+        struct Unplace(*const G, usize);
+        impl Drop for Unplace {
+            fn drop(&mut self) {
+                let key = self.1;
+                with_locals(self.0, |l| l.retain(|(k, v)| *k != key || v.is_some()));
+            }
         }
+        let unplace = Unplace(g, key);
         let v: Box<dyn Any + Send> = Box::new((self.init)());
-        let p = v.downcast_ref::<T>().expect("just made") as *const T;
-        locals.push((key, v));
+        std::mem::forget(unplace);
+        let p = &*v as *const (dyn Any + Send);
+        with_locals(g, |l| {
+            let slot = l
+                .iter_mut()
+                .find(|(k, _)| *k == key)
+                .expect("the placeholder stays until filled");
+            slot.1 = Some(v);
+        });
         p
     }
 }

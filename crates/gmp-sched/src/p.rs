@@ -62,35 +62,58 @@ impl<T> Drop for RunNext<T> {
 /// P states, the low byte of a P's owner word; the rest is a generation that changes at
 /// every hand-over, so an M that lost its P can tell (Go keeps `p.status` and `p.m`).
 ///
-/// | state     | holder                               | who may change it              |
-/// |-----------|--------------------------------------|--------------------------------|
-/// | `IDLE`    | the idle list                        | whoever takes it (idle lock)   |
-/// | `SCHED`   | an M in scheduler code               | that M                         |
-/// | `RUNNING` | an M running a goroutine             | that M; sysmon (retake a hog)  |
-/// | `PINNED`  | a goroutine touching the P's queues  | that goroutine                 |
-/// | `SYSCALL` | an M whose goroutine is in `syscall` | that M; sysmon (retake)        |
-/// | `RETIRED` | nobody: beyond GOMAXPROCS            | `set_gomaxprocs` (idle lock)   |
-/// On the idle list.
-pub const P_IDLE: u64 = 0;
-/// Held by an M in scheduler code.
-pub const P_SCHED: u64 = 1;
-/// Held by an M running a goroutine.
-pub const P_RUNNING: u64 = 2;
-/// Pinned by the running goroutine while it touches the queues.
-pub const P_PINNED: u64 = 3;
-/// Held by an M whose goroutine is in `syscall`.
-pub const P_SYSCALL: u64 = 4;
-/// Beyond GOMAXPROCS.
-pub const P_RETIRED: u64 = 5;
+/// | state     | holder                                   | who may change it              |
+/// |-----------|------------------------------------------|--------------------------------|
+/// | `Idle`    | the idle list                            | whoever takes it (idle lock)   |
+/// | `Handoff` | whoever took it off the idle list or     | that party, or the M it hands  |
+/// |           | retook it, on its way to an M            | it to (`take_over`)            |
+/// | `Sched`   | an M in scheduler code                   | that M                         |
+/// | `Running` | an M running a goroutine                 | that M; sysmon (retake a hog)  |
+/// | `Pinned`  | a goroutine touching the P's queues      | that goroutine                 |
+/// | `Syscall` | an M whose goroutine is in `syscall`     | that M; sysmon (retake)        |
+/// | `Retired` | nobody: beyond GOMAXPROCS                | `set_gomaxprocs` (idle lock)   |
+///
+/// Only an `Idle` P retires from outside (`retire_idle`), and `take_over` never takes a
+/// `Retired` one: a P on its way to an M (`Handoff`) cannot be retired under it.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PState {
+    /// On the idle list.
+    Idle = 0,
+    /// Held by an M in scheduler code.
+    Sched = 1,
+    /// Held by an M running a goroutine.
+    Running = 2,
+    /// Pinned by the running goroutine while it touches the queues.
+    Pinned = 3,
+    /// Held by an M whose goroutine is in `syscall`.
+    Syscall = 4,
+    /// Beyond GOMAXPROCS.
+    Retired = 5,
+    /// Off the idle list (or retaken by sysmon), not yet taken over by an M.
+    Handoff = 6,
+}
+
+impl PState {
+    const ALL: [PState; 7] = [
+        PState::Idle,
+        PState::Sched,
+        PState::Running,
+        PState::Pinned,
+        PState::Syscall,
+        PState::Retired,
+        PState::Handoff,
+    ];
+}
 
 /// Packs a generation and a state into an owner word.
-pub const fn owner(gen: u64, state: u64) -> u64 {
-    gen << 8 | state
+pub const fn owner(gen: u64, state: PState) -> u64 {
+    gen << 8 | state as u64
 }
 
 /// The state byte of an owner word.
-pub const fn state_of(word: u64) -> u64 {
-    word & 0xff
+pub const fn state_of(word: u64) -> PState {
+    PState::ALL[(word & 0xff) as usize]
 }
 
 /// The generation of an owner word.
@@ -122,7 +145,10 @@ impl Owner {
     /// An idle P's word, generation 0.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Owner {
-        Owner(crate::loom::sync::atomic::AtomicU64::new(owner(0, P_IDLE)))
+        Owner(crate::loom::sync::atomic::AtomicU64::new(owner(
+            0,
+            PState::Idle,
+        )))
     }
 
     /// The whole word.
@@ -131,41 +157,59 @@ impl Owner {
     }
 
     /// The state byte.
-    pub fn state(&self) -> u64 {
+    pub fn state(&self) -> PState {
         state_of(self.load())
     }
 
     /// Moves to `state`, keeping the generation (the holder, or under the idle lock).
-    pub fn set_state(&self, state: u64) {
+    pub fn set_state(&self, state: PState) {
         let w = self.0.load(Ordering::Relaxed);
         self.0.store(owner(gen_of(w), state), Ordering::Release);
     }
 
     /// Makes the P its new holder's, in scheduler state, in a new generation; returns it.
-    pub fn take_over(&self) -> u64 {
-        let gen = gen_of(self.0.load(Ordering::Acquire)) + 1;
-        self.0.store(owner(gen, P_SCHED), Ordering::Release);
-        gen
+    /// `None` for a retired P, which stays retired: one atomic step, so a retirement can
+    /// neither slip in between nor be overwritten.
+    pub fn take_over(&self) -> Option<u64> {
+        // AcqRel: Acquire pairs with the Release of the previous holder; Release publishes
+        // the new generation to pins and retakes.
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                (state_of(w) != PState::Retired).then(|| owner(gen_of(w) + 1, PState::Sched))
+            })
+            .ok()
+            .map(|w| gen_of(w) + 1)
+    }
+
+    /// Retires the P if it is idle (`set_gomaxprocs` shrinking, under the idle lock); true if
+    /// it did. A P on its way to an M (`Handoff`) or held by one retires at its next
+    /// schedule instead.
+    pub fn retire_idle(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                (state_of(w) == PState::Idle).then(|| owner(gen_of(w), PState::Retired))
+            })
+            .is_ok()
     }
 
     /// The holder in generation `gen` (scheduler state) hands the P to its goroutine.
     pub fn run(&self, gen: u64) {
-        self.0.store(owner(gen, P_RUNNING), Ordering::Release);
+        self.0.store(owner(gen, PState::Running), Ordering::Release);
     }
 
     /// A goroutine of generation `gen` wants the P's queues.
     pub fn pin(&self, gen: u64) -> Pin {
         let w = self.0.load(Ordering::Acquire);
-        if w == owner(gen, P_SCHED) || w == owner(gen, P_PINNED) {
+        if w == owner(gen, PState::Sched) || w == owner(gen, PState::Pinned) {
             return Pin::Held;
         }
         // Acquire: pairs with the Release of whoever used the queues before.
-        let pinned = w == owner(gen, P_RUNNING)
+        let pinned = w == owner(gen, PState::Running)
             && self
                 .0
                 .compare_exchange(
                     w,
-                    owner(gen, P_PINNED),
+                    owner(gen, PState::Pinned),
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 )
@@ -180,17 +224,17 @@ impl Owner {
     /// Ends a [`Pin::Pinned`].
     pub fn unpin(&self, gen: u64) {
         // Release: what the goroutine did to the queues happens before a later retake.
-        self.0.store(owner(gen, P_RUNNING), Ordering::Release);
+        self.0.store(owner(gen, PState::Running), Ordering::Release);
     }
 
     /// The M of generation `gen` takes the P back after its goroutine switched out: true if
     /// it was still ours (running, or in a syscall the goroutine parked inside).
     pub fn reclaim(&self, gen: u64) -> bool {
-        [P_RUNNING, P_SYSCALL].into_iter().any(|from| {
+        [PState::Running, PState::Syscall].into_iter().any(|from| {
             self.0
                 .compare_exchange(
                     owner(gen, from),
-                    owner(gen, P_SCHED),
+                    owner(gen, PState::Sched),
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 )
@@ -202,8 +246,8 @@ impl Owner {
     pub fn enter_syscall(&self, gen: u64) {
         // Release: the goroutine's use of the queues happens before a retake.
         let _ = self.0.compare_exchange(
-            owner(gen, P_RUNNING),
-            owner(gen, P_SYSCALL),
+            owner(gen, PState::Running),
+            owner(gen, PState::Syscall),
             Ordering::Release,
             Ordering::Relaxed,
         );
@@ -211,12 +255,12 @@ impl Owner {
 
     /// Back from a syscall: true if the P is still ours, now running again.
     pub fn exit_syscall(&self, gen: u64) -> bool {
-        self.0.load(Ordering::Acquire) == owner(gen, P_RUNNING)
+        self.0.load(Ordering::Acquire) == owner(gen, PState::Running)
             || self
                 .0
                 .compare_exchange(
-                    owner(gen, P_SYSCALL),
-                    owner(gen, P_RUNNING),
+                    owner(gen, PState::Syscall),
+                    owner(gen, PState::Running),
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 )
@@ -225,18 +269,19 @@ impl Owner {
 
     /// True while generation `gen`'s goroutine runs on the P unpinned and unretaken.
     pub fn is_running(&self, gen: u64) -> bool {
-        self.0.load(Ordering::Relaxed) == owner(gen, P_RUNNING)
+        self.0.load(Ordering::Relaxed) == owner(gen, PState::Running)
     }
 
     /// Sysmon retakes a P it saw as `seen` (running or in a syscall); true if nothing
-    /// changed meanwhile, and the P is now sysmon's to hand off, in a new generation.
+    /// changed meanwhile, and the P is now sysmon's to hand off (`Handoff`: it is on no
+    /// idle list), in a new generation.
     pub fn retake(&self, seen: u64) -> bool {
-        matches!(state_of(seen), P_RUNNING | P_SYSCALL)
+        matches!(state_of(seen), PState::Running | PState::Syscall)
             && self
                 .0
                 .compare_exchange(
                     seen,
-                    owner(gen_of(seen) + 1, P_IDLE),
+                    owner(gen_of(seen) + 1, PState::Handoff),
                     Ordering::AcqRel,
                     Ordering::Relaxed,
                 )
@@ -360,7 +405,8 @@ mod imp {
             crate::rand::wyrand(&self.rng)
         }
 
-        /// True when the P has no runnable G (racy: for heuristics and re-checks).
+        /// True when the P has a runnable G in its queue or `runnext` (racy: for heuristics
+        /// and re-checks).
         pub(crate) fn has_work(&self) -> bool {
             !self.stealer.is_empty() || self.runnext.is_some()
         }
@@ -379,5 +425,27 @@ mod tests {
         assert!(rn.is_some());
         assert_eq!(*rn.take().unwrap(), 2);
         assert!(rn.take().is_none());
+    }
+
+    #[test]
+    fn owner_words_pack_every_state() {
+        for st in PState::ALL {
+            let w = owner(7, st);
+            assert_eq!((gen_of(w), state_of(w)), (7, st));
+        }
+    }
+
+    #[test]
+    fn a_retaken_p_is_not_idle_and_a_retired_one_is_never_taken_over() {
+        let o = Owner::new();
+        let gen = o.take_over().unwrap();
+        o.run(gen);
+        assert!(o.retake(o.load()));
+        assert_eq!(o.state(), PState::Handoff);
+        assert!(!o.retire_idle(), "only an idle P retires from outside");
+        o.set_state(PState::Idle);
+        assert!(o.retire_idle());
+        assert_eq!(o.take_over(), None);
+        assert_eq!(o.state(), PState::Retired);
     }
 }

@@ -23,13 +23,11 @@
 
 use crate::config::{Config, Error, MAX_PROCS};
 use crate::dump::{self, Registry};
-use crate::g::{
-    self, ACT_EXIT, ACT_PARK, ACT_REQUEUE, ACT_YIELD, G, G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING,
-};
+use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
 use crate::netpoll;
 use crate::overflow;
-use crate::p::{Pin, P, P_IDLE, P_RETIRED, P_SCHED};
+use crate::p::{PState, Pin, P};
 use crate::stack::StackPool;
 use crate::timer::TimerHeap;
 use crate::waiter::WaitReason;
@@ -120,7 +118,7 @@ impl Sched {
         // Room for MAX_PROCS Ps, or as many as asked for at start-up if that is more.
         let ps: Box<[P]> = (0..cfg.gomaxprocs.max(MAX_PROCS)).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {
-            p.owner.set_state(P_RETIRED);
+            p.owner.set_state(PState::Retired);
         }
         Sched {
             ps,
@@ -352,7 +350,7 @@ impl MState {
     }
 
     fn acquire(&mut self, p: usize, spinning: bool) {
-        let gen = get().ps[p].owner.take_over();
+        let gen = take_over(&get().ps[p]);
         set_cur(p, gen);
         self.spinning = spinning;
     }
@@ -387,7 +385,14 @@ fn new_m(h: Handoff) {
             }
             get().nthreads.fetch_sub(1, Ordering::Relaxed);
         })
-        .expect("goro: cannot create an OS thread for an M");
+        .unwrap_or_else(|e| {
+            // Past this point the caller has taken a P (and maybe raised `nmspinning`) for
+            // this M: unwinding would leak both and leave no M to run the P's work.
+            crate::fatal(format_args!(
+                "cannot create an OS thread for an M ({} threads): {e}",
+                s.nthreads.load(Ordering::Relaxed)
+            ))
+        });
 }
 
 fn m_main(m: Arc<M>, h: Handoff) {
@@ -453,18 +458,31 @@ pub(crate) fn acquire_idle_p_running() -> bool {
     set_cur(NO_P, 0);
     let Some(id) = pidle_get() else { return false };
     let p = &get().ps[id];
-    let gen = p.owner.take_over();
+    let gen = take_over(p);
     p.owner.run(gen);
     set_cur(id, gen);
     true
 }
 
-/// Takes a P off the idle list (Go: pidleget).
+/// Takes over P `p`, which the caller took off the idle list, was handed, or retook: it
+/// is never retired (only an idle P retires from outside, and this one is not on the list).
+fn take_over(p: &P) -> u64 {
+    p.owner.take_over().unwrap_or_else(|| {
+        crate::fatal(format_args!(
+            "the goro scheduler took over P {}, which is retired",
+            p.id
+        ))
+    })
+}
+
+/// Takes a P off the idle list (Go: pidleget), marking it on its way to an M, so that
+/// `set_gomaxprocs` cannot retire it before the M takes it over.
 fn pidle_get() -> Option<usize> {
     let s = get();
     let mut idle = s.idle.lock().unwrap();
     let p = idle.ps.pop();
-    if p.is_some() {
+    if let Some(id) = p {
+        s.ps[id].owner.set_state(PState::Handoff);
         s.npidle.fetch_sub(1, Ordering::SeqCst);
     }
     p
@@ -477,12 +495,12 @@ fn pidle_put(p: &P) {
     {
         let mut idle = s.idle.lock().unwrap();
         if p.id < s.gomaxprocs.load(Ordering::Relaxed) {
-            p.owner.set_state(P_IDLE);
+            p.owner.set_state(PState::Idle);
             idle.ps.push(p.id);
             s.npidle.fetch_add(1, Ordering::SeqCst);
             return;
         }
-        p.owner.set_state(P_RETIRED);
+        p.owner.set_state(PState::Retired);
     }
     p.timers.drain_into(&s.ps[0].timers);
 }
@@ -516,7 +534,7 @@ pub(crate) fn handoff_p(p: &P) {
 
 /// Makes `g` runnable (Go: ready / goready).
 pub(crate) fn ready(g: Arc<G>) {
-    g.status.store(G_RUNNABLE, Ordering::Relaxed);
+    g.status.store(GStatus::Runnable);
     let s = get();
     // Some(true): on our P; Some(false): globally; None: kept by the polling M.
     let local = with_p(|p| match p {
@@ -636,7 +654,7 @@ pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
     // frame, which stays frozen until the G is resumed, after the M has called it.
     unsafe {
         g::set_release(g, &mut call as &mut dyn FnMut() as *mut dyn FnMut());
-        g::switch_out(g, ACT_PARK, Some(reason));
+        g::switch_out(g, Act::Park, Some(reason));
     }
 }
 
@@ -680,45 +698,75 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
     // SAFETY: the running G sets its own park reason.
     unsafe { g.set_reason(reason) };
     let to_ptr: *const G = Arc::as_ptr(&to);
-    let mut from = g::take_running();
+    let from = g::take_running().expect("a running goroutine without its slot");
     g::set_running(to);
-    let mut finish = move || {
-        // On the new G's stack, the old one's context saved. Everything used after
-        // `commit_park` is a local here: once the park commits, another M may resume the
-        // old G and pop the frame this closure lives in.
-        // black_box: the compiler may not re-read these from the closure after the commit.
-        let (p, gen, to_ptr): (&'static P, u64, *const G) = std::hint::black_box((p, gen, to_ptr));
-        // SAFETY: `to` is kept alive by the M's running slot.
-        let to: &G = unsafe { &*to_ptr };
-        let from = from.take().expect("finished a direct switch twice");
-        // SAFETY: this M owns `to` now.
-        let (guard, size) = unsafe { to.stack_info() };
-        overflow::enter(guard, to.id(), size);
-        from.status.store(G_WAITING, Ordering::Relaxed);
-        P::bump(&p.parks);
-        P::bump(&p.switches);
-        release();
-        if !from.park.commit_park() {
-            // An unpark came meanwhile: it runs next, after the new G.
-            from.status.store(G_RUNNABLE, Ordering::Relaxed);
-            if let Some(old) = p.runnext.put(from) {
-                // SAFETY: the P is pinned by us.
-                unsafe { p.runq() }.push(old);
-            }
-        }
-        to.status.store(G_RUNNING, Ordering::Relaxed);
-        p.owner.unpin(gen);
+    let d = DirectPark {
+        from,
+        to: to_ptr,
+        p,
+        gen,
+        release: release as *mut (dyn FnMut() + '_),
     };
     // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
-    // has a saved context (it was runnable); `finish` does not switch.
-    unsafe { g::switch_direct(g, &*to_ptr, &mut finish) };
+    // has a saved context (it was runnable); `finish_direct` does not switch, and `d.from`
+    // keeps `g` alive until it is done.
+    unsafe { g::switch_direct(g, &*to_ptr, d, finish_direct) };
     true
+}
+
+/// What `finish_direct` needs, moved to the new G's stack by value: the old G's stack
+/// (where `park_direct`'s locals live) may be resumed by another M once its park commits.
+struct DirectPark<'a> {
+    /// The parking G: the M's reference, out of the running slot.
+    from: Arc<G>,
+    /// The G switched to, kept alive by the M's running slot.
+    to: *const G,
+    /// Our P, pinned by us, in generation `gen`.
+    p: &'static P,
+    gen: u64,
+    /// The park's release function, on the old G's stack: called before the commit only
+    /// (a raw pointer: no reference into that stack outlives the commit).
+    release: *mut (dyn FnMut() + 'a),
+}
+
+/// The end of a direct switch, on the new G's stack with the old G's context saved:
+/// finishes the old G's park and unpins the P. Everything it reads after `commit_park` is
+/// in `d`, its own copy.
+fn finish_direct(d: DirectPark<'_>) {
+    let DirectPark {
+        from,
+        to,
+        p,
+        gen,
+        release,
+    } = d;
+    // SAFETY: `to` is kept alive by the M's running slot.
+    let to: &G = unsafe { &*to };
+    // SAFETY: this M owns `to` now.
+    let (guard, size) = unsafe { to.stack_info() };
+    overflow::enter(guard, to.id(), size);
+    from.status.store(GStatus::Waiting);
+    P::bump(&p.parks);
+    P::bump(&p.switches);
+    // SAFETY: the old G is switched out and cannot resume before `commit_park`, so its
+    // frame, where the release function lives, is frozen and ours until then.
+    unsafe { (*release)() };
+    if !from.park.commit_park() {
+        // An unpark came meanwhile: it runs next, after the new G.
+        from.status.store(GStatus::Runnable);
+        if let Some(old) = p.runnext.put(from) {
+            // SAFETY: the P is pinned by us.
+            unsafe { p.runq() }.push(old);
+        }
+    }
+    to.status.store(GStatus::Running);
+    p.owner.unpin(gen);
 }
 
 /// Moves the running goroutine to the back of its P's queue (Go: Gosched).
 pub(crate) fn yield_current(g: &G) {
     // SAFETY: `g` is the running G, on its own stack.
-    unsafe { g::switch_out(g, ACT_YIELD, None) };
+    unsafe { g::switch_out(g, Act::Yield, None) };
 }
 
 /// Takes back this M's P after a goroutine switched out: it is ours again if it is still
@@ -739,7 +787,7 @@ fn reclaim_p(ms: &mut MState) -> Option<&'static P> {
 
 /// Queues a runnable G: on `p` if we hold one, else globally.
 fn requeue(p: Option<&P>, g: Arc<G>) {
-    g.status.store(G_RUNNABLE, Ordering::Relaxed);
+    g.status.store(GStatus::Runnable);
     match p {
         // SAFETY: we hold `p` in scheduler state.
         Some(p) => unsafe { p.runq() }.push(g),
@@ -763,7 +811,7 @@ fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
     let mut g = g;
     let mut inherit = inherit;
     loop {
-        g.status.store(G_RUNNING, Ordering::Relaxed);
+        g.status.store(GStatus::Running);
         // SAFETY: we own `g`: it came out of a run queue, `runnext` or a hand-off.
         let (guard, size) = unsafe { g.stack_info() };
         overflow::enter(guard, g.id(), size);
@@ -786,13 +834,13 @@ fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
         // SAFETY: `g` is switched out; we own it again.
         let wired = unsafe { g.locked_to(&ms.m) };
         match action {
-            ACT_YIELD | ACT_REQUEUE => requeue(p, g),
-            ACT_PARK => {
-                g.status.store(G_WAITING, Ordering::Relaxed);
+            Act::Yield | Act::Requeue => requeue(p, g),
+            Act::Park => {
+                g.status.store(GStatus::Waiting);
                 if let Some(p) = p {
                     P::bump(&p.parks);
                 }
-                // SAFETY: we just switched out of `g` with ACT_PARK.
+                // SAFETY: we just switched out of `g` with Act::Park.
                 unsafe { g.run_release() };
                 if !g.park.commit_park() {
                     // An unpark came while it was switching out: run it again.
@@ -803,8 +851,8 @@ fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
                     continue;
                 }
             }
-            ACT_EXIT => {
-                g.status.store(G_DEAD, Ordering::Relaxed);
+            Act::Exit => {
+                g.status.store(GStatus::Dead);
                 if Arc::strong_count(&g) == 1 {
                     // Nobody else can reach it: recycle it, stack and all (Go: gfput).
                     gfree_put(p, g);
@@ -815,7 +863,6 @@ fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
                 }
                 return None;
             }
-            other => unreachable!("unknown goroutine action {other}"),
         }
         if !wired {
             return None;
@@ -834,7 +881,7 @@ fn stop_locked_m(ms: &mut MState) -> Option<Arc<G>> {
     let s = get();
     s.nlockedidle.fetch_add(1, Ordering::SeqCst);
     if let Some(p) = current_p().filter(|_| ms.has_p()) {
-        p.owner.set_state(P_SCHED);
+        p.owner.set_state(PState::Sched);
         ms.drop_p();
         handoff_p(p);
     }
@@ -1211,7 +1258,7 @@ fn retire_p(ms: &mut MState) {
     p.timers.drain_into(&s.ps[0].timers);
     {
         let _idle = s.idle.lock().unwrap();
-        p.owner.set_state(P_RETIRED);
+        p.owner.set_state(PState::Retired);
     }
     ms.drop_p();
     if std::mem::take(&mut ms.spinning) {
@@ -1235,14 +1282,12 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
         let before = idle.ps.len();
         idle.ps.retain(|&id| id < n);
         for p in &s.ps[n..] {
-            if p.owner.state() == P_IDLE {
-                p.owner.set_state(P_RETIRED);
-            }
+            p.owner.retire_idle();
         }
         s.npidle.fetch_sub(before - idle.ps.len(), Ordering::SeqCst);
         for p in &s.ps[..n] {
-            if p.owner.state() == P_RETIRED {
-                p.owner.set_state(P_IDLE);
+            if p.owner.state() == PState::Retired {
+                p.owner.set_state(PState::Idle);
                 idle.ps.push(p.id);
                 s.npidle.fetch_add(1, Ordering::SeqCst);
             }
@@ -1251,7 +1296,7 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
     // The caller may be a plain thread, which the deadlock detector does not count.
     let _in_flight = InFlight::begin();
     for p in &s.ps[n..old.max(n)] {
-        if p.owner.state() == P_RETIRED {
+        if p.owner.state() == PState::Retired {
             p.timers.drain_into(&s.ps[0].timers);
         }
     }

@@ -7,7 +7,7 @@
 //! still in the same generation, else any idle P, else it queues itself globally and its M
 //! parks.
 
-use crate::g::{self, ACT_REQUEUE, G, G_RUNNING, G_SYSCALL};
+use crate::g::{self, Act, GStatus, G};
 use crate::sched;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -30,11 +30,11 @@ use std::sync::atomic::Ordering;
 /// ```
 pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
     let Some(g) = g::current() else { return f() };
-    g.status.store(G_SYSCALL, Ordering::Relaxed);
+    g.status.store(GStatus::Syscall);
     enter_syscall();
     let r = catch_unwind(AssertUnwindSafe(f));
     exit_syscall(&g);
-    g.status.store(G_RUNNING, Ordering::Relaxed);
+    g.status.store(GStatus::Running);
     r.unwrap_or_else(|e| resume_unwind(e))
 }
 
@@ -58,7 +58,7 @@ fn exit_syscall(g: &G) {
     }
     // None: queue this goroutine globally; the M parks.
     // SAFETY: `g` is the running G, on its own stack.
-    unsafe { g::switch_out(g, ACT_REQUEUE, None) };
+    unsafe { g::switch_out(g, Act::Requeue, None) };
 }
 
 /// Wires the calling goroutine to its current OS thread (Go's `runtime.LockOSThread`):

@@ -11,7 +11,7 @@
 //! - wakes an idle P when the global queue has work.
 
 use crate::netpoll;
-use crate::p::{state_of, P_RUNNING, P_SYSCALL};
+use crate::p::{state_of, PState};
 use crate::sched::{get, handoff_p, nanos, wake_p, InFlight};
 use std::sync::atomic::Ordering;
 use std::sync::Once;
@@ -104,7 +104,7 @@ fn retake(now: u64, seen: &mut [Seen]) -> bool {
         let w = p.owner.load();
         let e = &mut seen[p.id];
         let take = match state_of(w) {
-            P_SYSCALL => {
+            PState::Syscall => {
                 let t = p.syscalltick.load(Ordering::Relaxed);
                 if e.syscalltick != t {
                     e.syscalltick = t;
@@ -118,7 +118,7 @@ fn retake(now: u64, seen: &mut [Seen]) -> bool {
                     for_ns >= SYSCALL_NS && (p.has_work() || !others || for_ns >= HOG_NS)
                 }
             }
-            P_RUNNING => {
+            PState::Running => {
                 let t = p.schedtick.load(Ordering::Relaxed);
                 if e.schedtick != t {
                     e.schedtick = t;

@@ -96,6 +96,60 @@ impl fmt::Display for WaitReason {
     }
 }
 
+impl WaitReason {
+    /// Every reason but `Other`, in the order of their codes (`Other` is code 0).
+    const NAMED: [WaitReason; 16] = [
+        WaitReason::ChanReceive,
+        WaitReason::ChanSend,
+        WaitReason::Select,
+        WaitReason::SelectNoCases,
+        WaitReason::ChanNil,
+        WaitReason::Mutex,
+        WaitReason::RwMutexRead,
+        WaitReason::RwMutexWrite,
+        WaitReason::Cond,
+        WaitReason::WaitGroup,
+        WaitReason::Semaphore,
+        WaitReason::Once,
+        WaitReason::Sleep,
+        WaitReason::IoWait,
+        WaitReason::Syscall,
+        WaitReason::Join,
+    ];
+
+    /// The reason as one byte: 0 for `Other` (its text is kept apart), else 1 + its index
+    /// in `NAMED`.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            WaitReason::Other(_) => 0,
+            WaitReason::ChanReceive => 1,
+            WaitReason::ChanSend => 2,
+            WaitReason::Select => 3,
+            WaitReason::SelectNoCases => 4,
+            WaitReason::ChanNil => 5,
+            WaitReason::Mutex => 6,
+            WaitReason::RwMutexRead => 7,
+            WaitReason::RwMutexWrite => 8,
+            WaitReason::Cond => 9,
+            WaitReason::WaitGroup => 10,
+            WaitReason::Semaphore => 11,
+            WaitReason::Once => 12,
+            WaitReason::Sleep => 13,
+            WaitReason::IoWait => 14,
+            WaitReason::Syscall => 15,
+            WaitReason::Join => 16,
+        }
+    }
+
+    /// The reason of `code`, with `other` as the text of code 0.
+    pub(crate) fn from_code(code: u8, other: &'static str) -> WaitReason {
+        match code {
+            0 => WaitReason::Other(other),
+            c => WaitReason::NAMED[usize::from(c) - 1],
+        }
+    }
+}
+
 const RUNNING: u8 = 0;
 const NOTIFIED: u8 = 1;
 const PARKED: u8 = 2;
@@ -404,6 +458,16 @@ mod loom_imp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_survives_its_code() {
+        for r in WaitReason::NAMED
+            .into_iter()
+            .chain([WaitReason::Other("x")])
+        {
+            assert_eq!(WaitReason::from_code(r.code(), "x"), r);
+        }
+    }
 
     #[test]
     fn unpark_before_park_is_kept() {

@@ -239,3 +239,80 @@ fn leak_check_works_from_inside_a_goroutine() {
     };
     assert!(h.join().unwrap(), "a leak from a goroutine went unnoticed");
 }
+
+/// A goroutine blocked in `syscall` shows as such (it once printed as "dead").
+#[test]
+fn a_goroutine_in_a_syscall_shows_as_syscall() {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    // SAFETY: the closure keeps no thread-bound state across a blocking call.
+    let h = unsafe { spawn(move || gmp_sched::syscall(|| rx.recv().unwrap())) };
+    let id = h.id();
+    let state = || {
+        goroutines()
+            .into_iter()
+            .find(|g| g.id == id)
+            .map(|g| g.state)
+    };
+    while state() != Some(GoroutineState::Syscall) {
+        assert!(!h.is_finished());
+        std::thread::yield_now();
+    }
+    let text = gmp_sched::dump();
+    assert!(
+        text.contains(&format!("goroutine {id} [syscall]")),
+        "{text}"
+    );
+    tx.send(()).unwrap();
+    h.join().unwrap();
+}
+
+/// Two `run` mains at once, from two threads: the one that returns first must not switch
+/// deadlock detection off for the other (it was one global flag).
+#[test]
+fn overlapping_runs_keep_deadlock_detection_on() {
+    if child_mode().as_deref() == Some("overlap") {
+        let short_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let started = Arc::new(std::sync::Barrier::new(2));
+        let (done, st) = (short_done.clone(), started.clone());
+        let short = std::thread::spawn(move || {
+            st.wait();
+            // SAFETY: main keeps no thread-bound state across a blocking call.
+            unsafe { run(|| sleep(Duration::from_millis(20))) };
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        // SAFETY: as above.
+        unsafe {
+            run(move || {
+                started.wait();
+                while !short_done.load(std::sync::atomic::Ordering::SeqCst) {
+                    sleep(Duration::from_millis(1));
+                }
+                // Now a real deadlock: main waits on a gate nobody opens.
+                Gate::default().wait();
+            })
+        };
+        let _ = short.join();
+        unreachable!("the deadlock ends the process");
+    }
+    // Before the fix the child hung: bound it.
+    let mut child = common::child_command("overlapping_runs_keep_deadlock_detection_on", "overlap")
+        .env("GOMAXPROCS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("all goroutines are asleep - deadlock!"),
+        "{err}"
+    );
+}
