@@ -144,20 +144,6 @@ impl Builder {
         self
     }
 
-    /// Starts the global runtime with these settings.
-    ///
-    /// Fails if it already runs (any goroutine, timer or `sleep` starts it), or if a setting
-    /// or an environment variable it falls back to is invalid.
-    ///
-    /// ```
-    /// let err = gmp_sched::Builder::new().gomaxprocs(0).init().unwrap_err();
-    /// assert!(err.to_string().contains("gomaxprocs"));
-    /// ```
-    pub fn init(self) -> Result<(), Error> {
-        let config = self.config()?;
-        crate::sched::init(config)
-    }
-
     pub(crate) fn config(self) -> Result<Config, Error> {
         let gomaxprocs = match self.gomaxprocs {
             Some(n) if (1..=MAX_GOMAXPROCS).contains(&n) => n,

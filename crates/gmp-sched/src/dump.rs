@@ -8,8 +8,9 @@
 //! short uncontended lock. Parking records the reason and a coarse time (sysmon's clock,
 //! updated every tick): no clock read on the hot path.
 
+use crate::clock::{deadline_after, nanos};
 use crate::g::{GStatus, G};
-use crate::sched::{self, get, nanos};
+use crate::sched::{self, get};
 use crate::waiter::WaitReason;
 use std::fmt::{self, Write as _};
 use std::panic::Location;
@@ -109,9 +110,6 @@ impl Registry {
         all
     }
 }
-
-/// Sysmon's coarse clock (runtime epoch nanoseconds), read when a goroutine parks.
-pub(crate) static COARSE_NOW: AtomicU64 = AtomicU64::new(0);
 
 /// What a goroutine is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,7 +291,7 @@ pub(crate) fn check_dead(idle_ms: usize) {
         "fatal error: all goroutines are asleep - deadlock!\n\n{}",
         dump()
     );
-    crate::report(format_args!("{msg}"));
+    crate::fatal::report(format_args!("{msg}"));
     std::process::exit(2);
 }
 
@@ -352,7 +350,7 @@ pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
     let outer = set_scope(scope);
     let r = f();
     set_scope(outer);
-    let deadline = crate::sched::deadline_after(Instant::now(), grace);
+    let deadline = deadline_after(Instant::now(), grace);
     loop {
         let leaked = leaked_in(scope);
         if leaked.is_empty() {
@@ -498,7 +496,7 @@ pub fn dump_on_sigquit() {
 /// Sysmon's share: print a requested dump.
 pub(crate) fn dump_if_requested() {
     if DUMP_REQUESTED.swap(false, Ordering::Relaxed) {
-        crate::report(format_args!("SIGQUIT: goroutine dump\n\n{}", dump()));
+        crate::fatal::report(format_args!("SIGQUIT: goroutine dump\n\n{}", dump()));
     }
 }
 

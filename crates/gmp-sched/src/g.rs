@@ -577,7 +577,7 @@ extern "C" fn g_entry(t: context::Transfer) -> ! {
         // `spawn`'s entry catches the user function's panic; this second net only keeps an
         // unwind from crossing the context switch if the entry itself panics.
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| entry.run())).is_err() {
-            crate::fatal(format_args!("goroutine {} unwound past its entry", g.id()));
+            crate::fatal::fatal(format_args!("goroutine {} unwound past its entry", g.id()));
         }
     }
     // Goroutine-local values die with the goroutine, on its own stack (their destructors

@@ -47,9 +47,13 @@ mod rand;
 mod waiter;
 
 #[cfg(not(loom))]
+mod clock;
+#[cfg(not(loom))]
 mod config;
 #[cfg(not(loom))]
 mod dump;
+#[cfg(not(loom))]
+mod fatal;
 #[cfg(not(loom))]
 mod g;
 #[cfg(not(loom))]
@@ -99,31 +103,6 @@ pub mod internal {
     pub use crate::inflight::InFlightCount;
     pub use crate::p::{gen_of, owner, state_of, Owner, PState, Pin, RunNext};
     pub use crate::waiter::ParkState;
-}
-
-/// Writes a runtime report line to stderr. Not `eprintln!`: an M inherits the output
-/// capture of the test thread that happened to start it, and a report must not vanish.
-#[cfg(not(loom))]
-pub(crate) fn report(msg: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{msg}");
-}
-
-/// The message of a panic payload (`panic!`'s `&str` or `String`), or `Box<dyn Any>`.
-#[cfg(not(loom))]
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>")
-}
-
-/// Reports `fatal error: {msg}` and aborts: for states the runtime cannot recover from.
-#[cfg(not(loom))]
-pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
-    report(format_args!("fatal error: {msg}"));
-    std::process::abort()
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit, once per process, as Go does at

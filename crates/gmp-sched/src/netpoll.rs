@@ -63,7 +63,7 @@ pub(crate) fn poll_now() -> bool {
     match get() {
         Some(p) if p.has_waiters() => {
             LAST_POLL.store(
-                crate::sched::nanos(std::time::Instant::now()),
+                crate::clock::nanos(std::time::Instant::now()),
                 Ordering::Relaxed,
             );
             p.poll(Some(Duration::ZERO)) > 0
@@ -104,7 +104,7 @@ pub(crate) fn block(timeout: Option<Duration>) -> Option<Vec<Arc<G>>> {
         .with(|c| c.borrow_mut().take())
         .unwrap_or_default();
     LAST_POLL.store(
-        crate::sched::nanos(std::time::Instant::now()),
+        crate::clock::nanos(std::time::Instant::now()),
         Ordering::Relaxed,
     );
     BLOCKED.store(false, Ordering::Release);

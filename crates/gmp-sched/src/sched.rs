@@ -21,7 +21,8 @@
 //! Idle Ms park on their own mutex/condvar. One of them, the *timer sleeper*, parks with a
 //! timeout at the earliest timer of all Ps; adding an earlier timer pokes it.
 
-use crate::config::{Config, Error, MAX_PROCS};
+use crate::clock::{self, instant_of, nanos};
+use crate::config::{Builder, Config, Error, MAX_PROCS};
 use crate::dump::{self, Registry};
 use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
@@ -64,7 +65,6 @@ pub(crate) struct Sched {
     /// deadlock detector looks at; see [`InFlight`].
     pub(crate) inflight: InFlightCount,
     sleeper: Mutex<Option<(u64, Arc<M>)>>,
-    epoch: Instant,
     thread_name: String,
 }
 
@@ -90,6 +90,22 @@ pub(crate) fn init(cfg: Config) -> Result<(), Error> {
     }
 }
 
+impl Builder {
+    /// Starts the global runtime with these settings.
+    ///
+    /// Fails if it already runs (any goroutine, timer or `sleep` starts it), or if a setting
+    /// or an environment variable it falls back to is invalid.
+    ///
+    /// ```
+    /// let err = gmp_sched::Builder::new().gomaxprocs(0).init().unwrap_err();
+    /// assert!(err.to_string().contains("gomaxprocs"));
+    /// ```
+    pub fn init(self) -> Result<(), Error> {
+        let config = self.config()?;
+        init(config)
+    }
+}
+
 /// The global runtime, started from the environment on first use.
 #[inline]
 pub(crate) fn get() -> &'static Sched {
@@ -101,7 +117,7 @@ pub(crate) fn get() -> &'static Sched {
 
 #[cold]
 fn start_from_env() -> &'static Sched {
-    SCHED.get_or_init(|| match crate::Builder::new().config() {
+    SCHED.get_or_init(|| match Builder::new().config() {
         Ok(cfg) => Sched::new(cfg),
         Err(e) => panic!("goro: cannot start the runtime: {e}"),
     })
@@ -115,6 +131,7 @@ pub(crate) fn try_get() -> Option<&'static Sched> {
 impl Sched {
     fn new(cfg: Config) -> Sched {
         crate::config::raise_nofile_limit();
+        clock::start();
         // Room for MAX_PROCS Ps, or as many as asked for at start-up if that is more.
         let ps: Box<[P]> = (0..cfg.gomaxprocs.max(MAX_PROCS)).map(P::new).collect();
         for p in ps.iter().skip(cfg.gomaxprocs) {
@@ -140,7 +157,6 @@ impl Sched {
             nlockedidle: AtomicUsize::new(0),
             inflight: InFlightCount::new(),
             sleeper: Mutex::new(None),
-            epoch: Instant::now(),
             thread_name: cfg.thread_name,
         }
     }
@@ -169,43 +185,6 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.inflight.end();
     }
-}
-
-/// The latest time the runtime's clock names, about 584 years after its epoch: a timer due
-/// then never fires, yet it is still a pending timer (Go: maxWhen). `u64::MAX` itself means
-/// "no timer" in a heap's published deadline.
-pub(crate) const MAX_WHEN: u64 = u64::MAX - 1;
-
-/// Nanoseconds from the runtime's epoch to `t`: 0 if before it, [`MAX_WHEN`] if further
-/// than that (a far deadline saturates to "never"; it must not wrap to a near one).
-pub(crate) fn nanos(t: Instant) -> u64 {
-    let n = t.saturating_duration_since(get().epoch).as_nanos();
-    u64::try_from(n).map_or(MAX_WHEN, |n| n.min(MAX_WHEN))
-}
-
-/// The instant `n` nanoseconds after the runtime's epoch, or the furthest that `Instant`
-/// can name.
-pub(crate) fn instant_of(n: u64) -> Instant {
-    let epoch = get().epoch;
-    epoch
-        .checked_add(Duration::from_nanos(n))
-        .unwrap_or_else(|| far_future(epoch))
-}
-
-/// `now + d`, saturating: a deadline too far for `Instant` becomes one a century or more
-/// away, which no timer reaches (its epoch nanoseconds saturate at [`MAX_WHEN`]).
-pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
-    now.checked_add(d).unwrap_or_else(|| far_future(now))
-}
-
-/// The furthest of a few far instants after `t` that `Instant` can represent.
-#[cold]
-fn far_future(t: Instant) -> Instant {
-    const YEAR: u64 = 365 * 24 * 3600;
-    [600 * YEAR, 100 * YEAR, YEAR]
-        .into_iter()
-        .find_map(|s| t.checked_add(Duration::from_secs(s)))
-        .unwrap_or(t)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -380,15 +359,15 @@ fn new_m(h: Handoff) {
             // a dead thread. Abort with the message instead.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m_main(m, h)));
             if let Err(e) = r {
-                let msg = crate::panic_message(&*e);
-                crate::fatal(format_args!("the goro scheduler panicked: {msg}"));
+                let msg = crate::fatal::panic_message(&*e);
+                crate::fatal::fatal(format_args!("the goro scheduler panicked: {msg}"));
             }
             get().nthreads.fetch_sub(1, Ordering::Relaxed);
         })
         .unwrap_or_else(|e| {
             // Past this point the caller has taken a P (and maybe raised `nmspinning`) for
             // this M: unwinding would leak both and leave no M to run the P's work.
-            crate::fatal(format_args!(
+            crate::fatal::fatal(format_args!(
                 "cannot create an OS thread for an M ({} threads): {e}",
                 s.nthreads.load(Ordering::Relaxed)
             ))
@@ -468,7 +447,7 @@ pub(crate) fn acquire_idle_p_running() -> bool {
 /// is never retired (only an idle P retires from outside, and this one is not on the list).
 fn take_over(p: &P) -> u64 {
     p.owner.take_over().unwrap_or_else(|| {
-        crate::fatal(format_args!(
+        crate::fatal::fatal(format_args!(
             "the goro scheduler took over P {}, which is retired",
             p.id
         ))
@@ -646,7 +625,7 @@ pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
         }
     };
     g.parked_at
-        .store(dump::COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
+        .store(clock::COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
     if park_direct(g, reason, &mut call) {
         return;
     }

@@ -83,8 +83,8 @@ impl<T> Join<T> {
 }
 
 fn report_unjoined(id: u64, at: &Location<'_>, payload: &(dyn Any + Send)) {
-    let msg = crate::panic_message(payload);
-    crate::report(format_args!(
+    let msg = crate::fatal::panic_message(payload);
+    crate::fatal::report(format_args!(
         "goroutine {id} (spawned at {at}) panicked and was never joined: {msg}"
     ));
 }

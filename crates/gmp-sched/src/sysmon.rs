@@ -10,9 +10,10 @@
 //! - polls the netpoller if nobody has for 10 ms;
 //! - wakes an idle P when the global queue has work.
 
+use crate::clock::{nanos, COARSE_NOW};
 use crate::netpoll;
 use crate::p::{state_of, PState};
-use crate::sched::{get, handoff_p, nanos, wake_p, InFlight};
+use crate::sched::{get, handoff_p, wake_p, InFlight};
 use std::sync::atomic::Ordering;
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -68,10 +69,10 @@ fn run() {
         let _in_flight = InFlight::begin();
         let wall = Instant::now();
         let now = nanos(wall);
-        crate::dump::COARSE_NOW.store(now, Ordering::Relaxed);
+        COARSE_NOW.store(now, Ordering::Relaxed);
         crate::dump::dump_if_requested();
         if let Some(period) = trace.filter(|_| wall >= next_trace) {
-            crate::report(format_args!(
+            crate::fatal::report(format_args!(
                 "{}",
                 crate::dump::schedtrace_line(wall - started)
             ));

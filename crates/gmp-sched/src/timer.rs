@@ -11,6 +11,7 @@
 //! number are dead and dropped when they reach the top (or in a sweep when dead entries
 //! could outnumber live ones). Callbacks run on a scheduler thread with no lock held.
 
+use crate::clock;
 use crate::sched;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -126,13 +127,13 @@ impl TimerHeap {
                 match st.period {
                     Some(p) if !p.is_zero() => {
                         // Skip the ticks already missed, as Go does: the next is in the future.
-                        let late = sched::instant_of(now).saturating_duration_since(st.when);
+                        let late = clock::instant_of(now).saturating_duration_since(st.when);
                         let skip = u32::try_from(late.as_nanos() / p.as_nanos())
                             .unwrap_or(u32::MAX)
                             .saturating_add(1);
                         let step = p.checked_mul(skip).unwrap_or(Duration::MAX);
-                        st.when = sched::deadline_after(st.when, step);
-                        let when = sched::nanos(st.when);
+                        st.when = clock::deadline_after(st.when, step);
+                        let when = clock::nanos(st.when);
                         drop(st);
                         h.heap.push(Entry {
                             when,
@@ -225,7 +226,7 @@ impl Timer {
     }
 
     fn enqueue(&self, when: Instant, seq: u64) {
-        let when = sched::nanos(when);
+        let when = clock::nanos(when);
         sched::timer_heap().push(Entry {
             when,
             seq,
@@ -298,7 +299,7 @@ pub fn sleep(d: Duration) {
         return;
     }
     // A duration too long for the clock sleeps "forever": on a timer that never fires.
-    let deadline = sched::deadline_after(Instant::now(), d);
+    let deadline = clock::deadline_after(Instant::now(), d);
     while Instant::now() < deadline {
         crate::park_until(crate::WaitReason::Sleep, deadline, || {});
     }
