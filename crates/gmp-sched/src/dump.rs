@@ -4,112 +4,17 @@
 //! Ports the ideas of Go's goroutine traceback header (runtime/traceback.go), `checkdead`
 //! (runtime/proc.go), `GODEBUG=schedtrace` and goleak.
 //!
-//! Every live G is in a registry sharded 64 ways by id, so spawning and exiting take one
-//! short uncontended lock. Parking records the reason and a coarse time (sysmon's clock,
+//! Every live G is in the registry (`registry.rs`). Parking records the reason and a coarse time (sysmon's clock,
 //! updated every tick): no clock read on the hot path.
 
 use crate::clock::{deadline_after, nanos};
 use crate::g::{GStatus, G};
+use crate::park_state::WaitReason;
 use crate::sched::{self, get};
-use crate::waiter::WaitReason;
 use std::fmt::{self, Write as _};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const SHARDS: usize = 64;
-
-/// One shard: an intrusive doubly linked list of live Gs (links in `G::reg`), each holding
-/// one strong reference while registered. No allocation on spawn or exit.
-struct Shard(Mutex<ShardList>);
-
-struct ShardList {
-    head: *const G,
-}
-
-// SAFETY: the raw pointers are strong references to Gs (which are Send + Sync), touched
-// only under the shard's mutex.
-unsafe impl Send for ShardList {}
-
-/// Every live goroutine (Go: allgs).
-pub(crate) struct Registry {
-    shards: Box<[Shard]>,
-}
-
-impl Registry {
-    pub(crate) fn new() -> Registry {
-        Registry {
-            shards: (0..SHARDS)
-                .map(|_| {
-                    Shard(Mutex::new(ShardList {
-                        head: std::ptr::null(),
-                    }))
-                })
-                .collect(),
-        }
-    }
-
-    fn shard(&self, id: u64) -> &Mutex<ShardList> {
-        &self.shards[id as usize % SHARDS].0
-    }
-
-    /// Registers a new G (it is in no queue yet).
-    pub(crate) fn add(&self, g: &Arc<G>) {
-        let raw = Arc::into_raw(g.clone());
-        let mut list = self.shard(g.id()).lock().unwrap();
-        // SAFETY: the links of registered Gs are only touched under this shard's lock, and
-        // `raw` and `list.head` are registered (alive) Gs.
-        unsafe {
-            *(*raw).reg.get() = (std::ptr::null(), list.head);
-            if !list.head.is_null() {
-                (*(*list.head).reg.get()).0 = raw;
-            }
-        }
-        list.head = raw;
-    }
-
-    /// Unregisters `g` (it has returned) and drops the registry's reference.
-    pub(crate) fn remove(&self, g: &G) {
-        let raw: *const G = g;
-        {
-            let mut list = self.shard(g.id()).lock().unwrap();
-            // SAFETY: as in `add`; `g` is registered, so its neighbours are too.
-            unsafe {
-                let (prev, next) = *(*raw).reg.get();
-                if prev.is_null() {
-                    list.head = next;
-                } else {
-                    (*(*prev).reg.get()).1 = next;
-                }
-                if !next.is_null() {
-                    (*(*next).reg.get()).0 = prev;
-                }
-            }
-        }
-        // SAFETY: the reference `add` made with `Arc::into_raw`, now unlinked.
-        drop(unsafe { Arc::from_raw(raw) });
-    }
-
-    fn snapshot(&self) -> Vec<Arc<G>> {
-        let mut all = Vec::new();
-        for shard in self.shards.iter() {
-            let list = shard.0.lock().unwrap();
-            let mut g = list.head;
-            while !g.is_null() {
-                // SAFETY: registered Gs are alive (the registry holds a reference) and
-                // their links are stable under the lock we hold.
-                unsafe {
-                    Arc::increment_strong_count(g);
-                    all.push(Arc::from_raw(g));
-                    g = (*(*g).reg.get()).1;
-                }
-            }
-        }
-        all.sort_by_key(|g| g.id());
-        all
-    }
-}
 
 /// What a goroutine is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

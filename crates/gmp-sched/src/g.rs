@@ -6,14 +6,18 @@
 //! hand-over between parties always goes through a run queue, `runnext`, or the
 //! `ParkState` CAS, each of which orders the accesses (Release on publish, Acquire on take).
 
+use crate::park_state::{ParkState, WaitReason};
 use crate::sched::M;
 use crate::stack::Stack;
-use crate::waiter::{ParkState, WaitReason};
 use context::Context;
 use std::cell::UnsafeCell;
 use std::panic::Location;
 use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// One goroutine's (or thread's) locals (`local.rs`), keyed by the address of their
+/// `LocalKey`. `None` marks a value whose initialiser is running.
+pub(crate) type Locals = Vec<(usize, Option<Box<dyn std::any::Any + Send>>)>;
 
 /// What a G is doing, for dumps and the scheduler's bookkeeping (Go: `_Grunnable` and
 /// friends in runtime2.go).
@@ -117,7 +121,7 @@ pub(crate) struct G {
     /// The M this G is wired to by `lock_os_thread`, and the nesting depth.
     locked: UnsafeCell<(Option<Arc<M>>, u32)>,
     /// Goroutine-local values, keyed by the address of their `LocalKey`.
-    pub(crate) locals: UnsafeCell<crate::local::Locals>,
+    pub(crate) locals: UnsafeCell<Locals>,
 }
 
 // SAFETY: the UnsafeCell fields are touched by one party at a time, handed over through

@@ -43,6 +43,7 @@
 mod inflight;
 mod loom;
 mod p;
+mod park_state;
 mod rand;
 mod waiter;
 
@@ -63,6 +64,8 @@ mod netpoll;
 #[cfg(not(loom))]
 mod overflow;
 #[cfg(not(loom))]
+mod registry;
+#[cfg(not(loom))]
 mod sched;
 #[cfg(not(loom))]
 mod spawn;
@@ -75,8 +78,9 @@ mod sysmon;
 #[cfg(not(loom))]
 mod timer;
 
+pub use park_state::WaitReason;
 pub use rand::{cheaprand, cheaprand_n};
-pub use waiter::{park, park_until, WaitReason, Waiter};
+pub use waiter::{park, park_until, Waiter};
 
 #[cfg(not(loom))]
 pub use config::{Builder, Error, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
@@ -102,7 +106,7 @@ pub use timer::{sleep, Timer};
 pub mod internal {
     pub use crate::inflight::InFlightCount;
     pub use crate::p::{gen_of, owner, state_of, Owner, PState, Pin, RunNext};
-    pub use crate::waiter::ParkState;
+    pub use crate::park_state::ParkState;
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit, once per process, as Go does at

@@ -10,7 +10,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::g::G;
+use crate::g::{Locals, G};
 
 /// A key for goroutine-local values; declare one with [`goroutine_local!`](crate::goroutine_local).
 ///
@@ -28,10 +28,6 @@ pub struct LocalKey<T: Send + 'static> {
     init: fn() -> T,
     _t: PhantomData<fn() -> T>,
 }
-
-/// One goroutine's (or thread's) locals, keyed by the address of their `LocalKey`. `None`
-/// marks a value whose initialiser is running.
-pub(crate) type Locals = Vec<(usize, Option<Box<dyn Any + Send>>)>;
 
 thread_local! {
     static THREAD_LOCALS: RefCell<Locals> = const { RefCell::new(Vec::new()) };

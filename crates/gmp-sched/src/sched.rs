@@ -23,15 +23,16 @@
 
 use crate::clock::{self, instant_of, nanos};
 use crate::config::{Builder, Config, Error, MAX_PROCS};
-use crate::dump::{self, Registry};
+use crate::dump;
 use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
 use crate::netpoll;
 use crate::overflow;
 use crate::p::{PState, Pin, P};
+use crate::park_state::WaitReason;
+use crate::registry::Registry;
 use crate::stack::StackPool;
 use crate::timer::TimerHeap;
-use crate::waiter::WaitReason;
 use crossbeam_deque::{Injector, Steal};
 use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};

@@ -7,7 +7,8 @@
 //! ends, if the handle was already gone), so it cannot vanish silently.
 
 use crate::g::Entry;
-use crate::waiter::{park, WaitReason, Waiter};
+use crate::park_state::WaitReason;
+use crate::waiter::{park, Waiter};
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;

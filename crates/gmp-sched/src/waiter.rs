@@ -10,235 +10,17 @@
 //! the goroutine's context is saved, on its M's scheduler stack, so a waker that finds the
 //! parker in a queue can never resume a goroutine that is still running.
 //!
-//! ## The G park state ([`ParkState`])
 //!
-//! | state      | meaning                                                         |
-//! |------------|-----------------------------------------------------------------|
-//! | `RUNNING`  | the G runs (or is queued to run); no unpark pending             |
-//! | `NOTIFIED` | the G runs and an unpark arrived: its next park returns at once |
-//! | `PARKED`   | the G's context is saved and it waits: the next unpark readies it |
-//!
-//! Transitions: park fast path `NOTIFIED -> RUNNING` (no switch); after the switch the
-//! scheduler runs `release`, then `RUNNING -> PARKED` (`commit_park`), which fails only if
-//! an unpark came in between, and then the G simply runs again. `unpark` moves
-//! `RUNNING -> NOTIFIED` (nothing else to do) or `PARKED -> RUNNING`, and only the unparker
-//! that wins that CAS readies the G: exactly one party ever resumes it.
-
-use crate::loom::sync::atomic::{AtomicU8, Ordering};
-use std::fmt;
-
-/// Why a goroutine or thread is parked; shown in goroutine dumps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WaitReason {
-    /// Receiving from a channel.
-    ChanReceive,
-    /// Sending on a channel.
-    ChanSend,
-    /// In a `select` with at least one case.
-    Select,
-    /// In a `select` with no cases: blocks forever.
-    SelectNoCases,
-    /// Using a nil channel: blocks forever.
-    ChanNil,
-    /// Waiting for a `Mutex`.
-    Mutex,
-    /// Waiting to read-lock an `RwMutex`.
-    RwMutexRead,
-    /// Waiting to write-lock an `RwMutex`.
-    RwMutexWrite,
-    /// Waiting on a `Cond`.
-    Cond,
-    /// Waiting on a `WaitGroup`.
-    WaitGroup,
-    /// Waiting on a semaphore.
-    Semaphore,
-    /// Waiting for a `Once` that another party is running.
-    Once,
-    /// In `sleep`.
-    Sleep,
-    /// Waiting for a file descriptor to become ready.
-    IoWait,
-    /// In a blocking system call.
-    Syscall,
-    /// Waiting for a goroutine to finish (`JoinHandle::join`).
-    Join,
-    /// Anything else, named by the caller.
-    Other(&'static str),
-}
-
-impl fmt::Display for WaitReason {
-    /// Go's wording where Go has one (`chan receive`, `sync.Mutex.Lock`, ...).
-    ///
-    /// ```
-    /// assert_eq!(gmp_sched::WaitReason::ChanReceive.to_string(), "chan receive");
-    /// ```
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            WaitReason::ChanReceive => "chan receive",
-            WaitReason::ChanSend => "chan send",
-            WaitReason::Select => "select",
-            WaitReason::SelectNoCases => "select (no cases)",
-            WaitReason::ChanNil => "chan receive (nil chan)",
-            WaitReason::Mutex => "sync.Mutex.Lock",
-            WaitReason::RwMutexRead => "sync.RWMutex.RLock",
-            WaitReason::RwMutexWrite => "sync.RWMutex.Lock",
-            WaitReason::Cond => "sync.Cond.Wait",
-            WaitReason::WaitGroup => "sync.WaitGroup.Wait",
-            WaitReason::Semaphore => "semacquire",
-            WaitReason::Once => "sync.Once.Do",
-            WaitReason::Sleep => "sleep",
-            WaitReason::IoWait => "IO wait",
-            WaitReason::Syscall => "syscall",
-            WaitReason::Join => "join",
-            WaitReason::Other(s) => s,
-        })
-    }
-}
-
-impl WaitReason {
-    /// Every reason but `Other`, in the order of their codes (`Other` is code 0).
-    const NAMED: [WaitReason; 16] = [
-        WaitReason::ChanReceive,
-        WaitReason::ChanSend,
-        WaitReason::Select,
-        WaitReason::SelectNoCases,
-        WaitReason::ChanNil,
-        WaitReason::Mutex,
-        WaitReason::RwMutexRead,
-        WaitReason::RwMutexWrite,
-        WaitReason::Cond,
-        WaitReason::WaitGroup,
-        WaitReason::Semaphore,
-        WaitReason::Once,
-        WaitReason::Sleep,
-        WaitReason::IoWait,
-        WaitReason::Syscall,
-        WaitReason::Join,
-    ];
-
-    /// The reason as one byte: 0 for `Other` (its text is kept apart), else 1 + its index
-    /// in `NAMED`.
-    pub(crate) fn code(self) -> u8 {
-        match self {
-            WaitReason::Other(_) => 0,
-            WaitReason::ChanReceive => 1,
-            WaitReason::ChanSend => 2,
-            WaitReason::Select => 3,
-            WaitReason::SelectNoCases => 4,
-            WaitReason::ChanNil => 5,
-            WaitReason::Mutex => 6,
-            WaitReason::RwMutexRead => 7,
-            WaitReason::RwMutexWrite => 8,
-            WaitReason::Cond => 9,
-            WaitReason::WaitGroup => 10,
-            WaitReason::Semaphore => 11,
-            WaitReason::Once => 12,
-            WaitReason::Sleep => 13,
-            WaitReason::IoWait => 14,
-            WaitReason::Syscall => 15,
-            WaitReason::Join => 16,
-        }
-    }
-
-    /// The reason of `code`, with `other` as the text of code 0.
-    pub(crate) fn from_code(code: u8, other: &'static str) -> WaitReason {
-        match code {
-            0 => WaitReason::Other(other),
-            c => WaitReason::NAMED[usize::from(c) - 1],
-        }
-    }
-}
-
-const RUNNING: u8 = 0;
-const NOTIFIED: u8 = 1;
-const PARKED: u8 = 2;
-
-/// The park/unpark hand-shake of one G (see the table at the top of this file).
-///
-/// Public only for loom-tests (through `internal`); the module is private.
-#[derive(Debug)]
-pub struct ParkState(AtomicU8);
-
-impl ParkState {
-    /// A G that runs, with no unpark pending.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        ParkState(AtomicU8::new(RUNNING))
-    }
-
-    /// A recycled G starts afresh: running, nothing pending.
-    pub fn reset(&self) {
-        self.0.store(RUNNING, Ordering::Relaxed);
-    }
-
-    /// Park fast path, run by the G before it switches: consumes a pending unpark.
-    /// True means "do not park, an unpark already came".
-    pub fn take_notified(&self) -> bool {
-        // A plain load first: usually nothing is pending, and a failing CAS costs as much as
-        // a successful one. An unpark racing past this load is caught by `commit_park`.
-        // Acquire: pairs with the Release in `unpark`, so what the waker wrote before
-        // unparking is visible when park returns.
-        self.0.load(Ordering::Relaxed) == NOTIFIED
-            && self
-                .0
-                .compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-    }
-
-    /// Run on the scheduler stack after the G's context is saved and `release` ran.
-    /// True: the G is parked and the next `unpark` owns readying it. False: an unpark
-    /// came meanwhile; the permit is consumed and the caller must run the G again.
-    pub fn commit_park(&self) -> bool {
-        // AcqRel: Release publishes the saved context to the unparker that will resume
-        // the G; Acquire (on failure) sees the waker's writes.
-        match self
-            .0
-            .compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => true,
-            Err(_) => {
-                // A swap, not a store: it reads the latest NOTIFIED, so we synchronize with
-                // the last unparker (a plain store could erase its Release; loom found it).
-                // Only the G itself leaves NOTIFIED, so nothing else can be overwritten.
-                self.0.swap(RUNNING, Ordering::Acquire);
-                false
-            }
-        }
-    }
-
-    /// True: the caller moved the G from PARKED to RUNNING and must ready it.
-    pub fn unpark(&self) -> bool {
-        let mut s = self.0.load(Ordering::Acquire);
-        loop {
-            // NOTIFIED -> NOTIFIED is still a write: the parker's `take_notified` must
-            // synchronize with *this* unparker's Release, or what it wrote before unparking
-            // (the condition the parker re-checks) could stay invisible while the permit it
-            // consumes came from an earlier unpark. loom found exactly that lost wake-up.
-            let (next, ready) = match s {
-                RUNNING | NOTIFIED => (NOTIFIED, false),
-                _ => (RUNNING, true),
-            };
-            // AcqRel: Release pairs with `take_notified`/`commit_park`; Acquire with the
-            // Release in `commit_park`, so the saved context is visible to whoever resumes.
-            match self
-                .0
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return ready,
-                Err(now) => s = now,
-            }
-        }
-    }
-}
+//! The G's park word and the reasons a party parks live below, in `park_state.rs`; this
+//! file is the public face over them and the scheduler's park and ready paths.
 
 #[cfg(not(loom))]
 pub use imp::*;
 
 #[cfg(not(loom))]
 mod imp {
-    use super::WaitReason;
     use crate::g::{self, G};
+    use crate::park_state::WaitReason;
     use crate::sched;
     use crate::timer::Timer;
     use std::sync::Arc;
@@ -409,7 +191,7 @@ pub use loom_imp::*;
 
 #[cfg(loom)]
 mod loom_imp {
-    use super::WaitReason;
+    use crate::park_state::WaitReason;
     use loom::sync::{Arc, Notify};
     use std::time::Instant;
 
@@ -452,46 +234,5 @@ mod loom_imp {
     /// loom has no clock: the same as [`park`].
     pub fn park_until(reason: WaitReason, _deadline: Instant, release: impl FnOnce()) {
         park(reason, release)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_reason_survives_its_code() {
-        for r in WaitReason::NAMED
-            .into_iter()
-            .chain([WaitReason::Other("x")])
-        {
-            assert_eq!(WaitReason::from_code(r.code(), "x"), r);
-        }
-    }
-
-    #[test]
-    fn unpark_before_park_is_kept() {
-        let s = ParkState::new();
-        assert!(!s.unpark());
-        assert!(!s.unpark(), "a second unpark readies nothing");
-        assert!(s.take_notified());
-        assert!(!s.take_notified());
-    }
-
-    #[test]
-    fn unpark_after_commit_readies_once() {
-        let s = ParkState::new();
-        assert!(s.commit_park());
-        assert!(s.unpark());
-        assert!(!s.unpark());
-        assert!(s.take_notified());
-    }
-
-    #[test]
-    fn unpark_between_switch_and_commit_cancels_the_park() {
-        let s = ParkState::new();
-        assert!(!s.unpark());
-        assert!(!s.commit_park());
-        assert!(s.commit_park());
     }
 }
