@@ -179,7 +179,7 @@ pub(crate) fn check_dead(idle_ms: usize) {
     let Some(quiet) = s.inflight.quiet() else {
         return;
     };
-    if s.nthreads.load(Ordering::SeqCst) > idle_ms
+    if crate::m::NTHREADS.load(Ordering::SeqCst) > idle_ms
         || s.ngoroutine.load(Ordering::SeqCst) == 0
         || !s.global.is_empty()
         // Every P, retired ones too: a P just beyond GOMAXPROCS may still hold timers or
@@ -322,7 +322,7 @@ pub fn metrics() -> Metrics {
     Metrics {
         gomaxprocs: n,
         idle_procs: s.npidle.load(Ordering::Relaxed),
-        threads: s.nthreads.load(Ordering::Relaxed),
+        threads: crate::m::NTHREADS.load(Ordering::Relaxed),
         spinning_threads: s.nmspinning.load(Ordering::Relaxed),
         idle_threads: sched::idle_ms(),
         global_queue: s.global.len(),

@@ -6,8 +6,8 @@
 //! hand-over between parties always goes through a run queue, `runnext`, or the
 //! `ParkState` CAS, each of which orders the accesses (Release on publish, Acquire on take).
 
+use crate::m::M;
 use crate::park_state::{ParkState, WaitReason};
-use crate::sched::M;
 use crate::stack::Stack;
 use context::Context;
 use std::cell::UnsafeCell;

@@ -60,6 +60,8 @@ mod g;
 #[cfg(not(loom))]
 mod local;
 #[cfg(not(loom))]
+mod m;
+#[cfg(not(loom))]
 mod netpoll;
 #[cfg(not(loom))]
 mod overflow;

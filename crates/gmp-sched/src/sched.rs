@@ -26,6 +26,7 @@ use crate::config::{Builder, Config, Error, MAX_PROCS};
 use crate::dump;
 use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
+use crate::m::{self, cur, new_m, set_cur, Handoff, Woke, M, NO_P};
 use crate::netpoll;
 use crate::overflow;
 use crate::p::{PState, Pin, P};
@@ -34,9 +35,9 @@ use crate::registry::Registry;
 use crate::stack::StackPool;
 use crate::timer::TimerHeap;
 use crossbeam_deque::{Injector, Steal};
-use std::cell::Cell;
+
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Stealing passes over all Ps before giving up (Go: stealTries).
@@ -52,9 +53,6 @@ pub(crate) struct Sched {
     pub(crate) nmspinning: AtomicUsize,
     pub(crate) ngoroutine: AtomicUsize,
     pub(crate) next_gid: AtomicU64,
-    mcount: AtomicUsize,
-    /// OS threads of Ms alive now.
-    pub(crate) nthreads: AtomicUsize,
     pub(crate) stacks: StackPool,
     /// Dead Gs beyond the per-P lists, for reuse.
     gfree: Mutex<Vec<Arc<G>>>,
@@ -150,8 +148,6 @@ impl Sched {
             nmspinning: AtomicUsize::new(0),
             ngoroutine: AtomicUsize::new(0),
             next_gid: AtomicU64::new(1),
-            mcount: AtomicUsize::new(0),
-            nthreads: AtomicUsize::new(0),
             stacks: StackPool::new(cfg.stack_size),
             gfree: Mutex::new(Vec::new()),
             allgs: Registry::new(),
@@ -188,29 +184,6 @@ impl Drop for InFlight {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Per-M state
-
-/// No P.
-const NO_P: usize = usize::MAX;
-
-thread_local! {
-    /// The P this thread's M holds and the generation it holds it in; `NO_P` if none.
-    /// Goroutine code reads it through `cur`, which is never inlined (see `g::current_ptr`).
-    static CUR: Cell<(usize, u64)> = const { Cell::new((NO_P, 0)) };
-    /// This thread's M, if it is one.
-    static CUR_M: Cell<*const M> = const { Cell::new(std::ptr::null()) };
-}
-
-#[inline(never)]
-pub(crate) fn cur() -> (usize, u64) {
-    CUR.with(|c| c.get())
-}
-
-fn set_cur(p: usize, gen: u64) {
-    CUR.with(|c| c.set((p, gen)));
-}
-
 /// The P this thread's M holds (or held: its owner may have changed since), if any.
 pub(crate) fn current_p() -> Option<&'static P> {
     let (id, _) = cur();
@@ -218,20 +191,6 @@ pub(crate) fn current_p() -> Option<&'static P> {
 }
 
 /// This thread's M, if it is one.
-#[inline(never)]
-pub(crate) fn current_m() -> Option<Arc<M>> {
-    let m = CUR_M.with(|c| c.get());
-    if m.is_null() {
-        return None;
-    }
-    // SAFETY: an M's thread holds an Arc to it for as long as it runs, so it is alive;
-    // we add a count for the Arc we return.
-    unsafe {
-        Arc::increment_strong_count(m);
-        Some(Arc::from_raw(m))
-    }
-}
-
 /// Calls `f` with this thread's P if its M still owns it, pinned so that sysmon cannot
 /// take it meanwhile; with `None` otherwise (a plain thread, or an M whose P was retaken).
 /// `f` must not switch goroutines.
@@ -249,67 +208,6 @@ pub(crate) fn with_p<R>(f: impl FnOnce(Option<&'static P>) -> R) -> R {
             r
         }
         Pin::Lost => f(None),
-    }
-}
-
-/// An M: an OS thread that runs goroutines while it holds a P.
-pub(crate) struct M {
-    id: usize,
-    wake: Mutex<Wake>,
-    cv: Condvar,
-}
-
-/// What one M hands another: a P (and whether to spin), and for an M wired to a goroutine
-/// by `lock_os_thread`, that goroutine.
-struct Handoff {
-    p: usize,
-    spinning: bool,
-    g: Option<Arc<G>>,
-}
-
-#[derive(Default)]
-struct Wake {
-    handed: Option<Handoff>,
-    /// Woken without a P: to recompute its timer deadline.
-    poked: bool,
-}
-
-enum Woke {
-    Handed(Handoff),
-    NoP,
-}
-
-impl M {
-    fn hand(&self, h: Handoff) {
-        self.wake.lock().unwrap().handed = Some(h);
-        self.cv.notify_one();
-    }
-
-    fn poke(&self) {
-        self.wake.lock().unwrap().poked = true;
-        self.cv.notify_one();
-    }
-
-    fn wait(&self, deadline: Option<Instant>) -> Woke {
-        let mut w = self.wake.lock().unwrap();
-        loop {
-            if let Some(h) = w.handed.take() {
-                return Woke::Handed(h);
-            }
-            if std::mem::take(&mut w.poked) {
-                return Woke::NoP;
-            }
-            match deadline {
-                None => w = self.cv.wait(w).unwrap(),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Woke::NoP;
-                    }
-                    w = self.cv.wait_timeout(w, d - now).unwrap().0;
-                }
-            }
-        }
     }
 }
 
@@ -340,44 +238,8 @@ impl MState {
     }
 }
 
-/// Starts an M on a new OS thread holding P `p`.
-fn new_m(h: Handoff) {
-    let s = get();
-    let id = s.mcount.fetch_add(1, Ordering::Relaxed);
-    s.nthreads.fetch_add(1, Ordering::Relaxed);
-    crate::sysmon::start();
-    let m = Arc::new(M {
-        id,
-        wake: Mutex::new(Wake::default()),
-        cv: Condvar::new(),
-    });
-    let name = format!("{}-{}", s.thread_name, m.id);
-    std::thread::Builder::new()
-        .name(name)
-        .stack_size(256 * 1024)
-        .spawn(move || {
-            // Scheduler code must never unwind: a panic here would leave Ps and Gs owned by
-            // a dead thread. Abort with the message instead.
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m_main(m, h)));
-            if let Err(e) = r {
-                let msg = crate::fatal::panic_message(&*e);
-                crate::fatal::fatal(format_args!("the goro scheduler panicked: {msg}"));
-            }
-            get().nthreads.fetch_sub(1, Ordering::Relaxed);
-        })
-        .unwrap_or_else(|e| {
-            // Past this point the caller has taken a P (and maybe raised `nmspinning`) for
-            // this M: unwinding would leak both and leave no M to run the P's work.
-            crate::fatal::fatal(format_args!(
-                "cannot create an OS thread for an M ({} threads): {e}",
-                s.nthreads.load(Ordering::Relaxed)
-            ))
-        });
-}
-
 fn m_main(m: Arc<M>, h: Handoff) {
-    overflow::install_on_this_thread();
-    CUR_M.with(|c| c.set(Arc::as_ptr(&m)));
+    m::enter(&m);
     let mut ms = MState { m, spinning: false };
     ms.acquire(h.p, h.spinning);
     let mut next = h.g;
@@ -391,8 +253,7 @@ fn m_main(m: Arc<M>, h: Handoff) {
         };
         next = execute(&mut ms, g, inherit);
     }
-    CUR_M.with(|c| c.set(std::ptr::null()));
-    overflow::uninstall_on_this_thread();
+    m::exit();
 }
 
 /// Hands P `p` to an idle M, or to a new one (Go: startm).
@@ -405,7 +266,10 @@ fn start_m(p: usize, spinning: bool) {
     };
     match m {
         Some(m) => m.hand(h),
-        None => new_m(h),
+        None => {
+            crate::sysmon::start();
+            new_m(h, &get().thread_name, m_main)
+        }
     }
 }
 

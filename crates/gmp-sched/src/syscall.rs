@@ -39,7 +39,7 @@ pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
 }
 
 fn enter_syscall() {
-    let (id, gen) = sched::cur();
+    let (id, gen) = crate::m::cur();
     let Some(p) = sched::current_p() else { return };
     debug_assert_eq!(p.id, id);
     // Bump the tick first, so sysmon never pairs SYSCALL with an old syscall's start time.
@@ -48,7 +48,7 @@ fn enter_syscall() {
 }
 
 fn exit_syscall(g: &G) {
-    let (_, gen) = sched::cur();
+    let (_, gen) = crate::m::cur();
     if sched::current_p().is_some_and(|p| p.owner.exit_syscall(gen)) {
         return;
     }
@@ -83,7 +83,7 @@ fn exit_syscall(g: &G) {
 /// assert!(h.join().unwrap());
 /// ```
 pub fn lock_os_thread() {
-    if let (Some(g), Some(m)) = (g::current(), sched::current_m()) {
+    if let (Some(g), Some(m)) = (g::current(), crate::m::current_m()) {
         // SAFETY: `g` is the running goroutine.
         unsafe { g.lock_to(m) };
     }
@@ -120,7 +120,7 @@ pub fn preempt_point() {
     if !crate::in_goroutine() {
         return;
     }
-    let (_, gen) = sched::cur();
+    let (_, gen) = crate::m::cur();
     let ours = sched::current_p().is_some_and(|p| p.owner.is_running(gen));
     if !ours {
         crate::yield_now();
