@@ -70,6 +70,8 @@ mod registry;
 #[cfg(not(loom))]
 mod sched;
 #[cfg(not(loom))]
+mod sleep;
+#[cfg(not(loom))]
 mod spawn;
 #[cfg(not(loom))]
 mod stack;
@@ -96,11 +98,11 @@ pub use local::LocalKey;
 #[cfg(not(loom))]
 pub use netpoll::{set_netpoller, NetPoller};
 #[cfg(not(loom))]
+pub use sleep::{sleep, Timer};
+#[cfg(not(loom))]
 pub use spawn::{spawn, JoinHandle};
 #[cfg(not(loom))]
 pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
-#[cfg(not(loom))]
-pub use timer::{sleep, Timer};
 
 /// What loom-tests need to reach (under `cfg(loom)` only).
 #[cfg(loom)]

@@ -346,7 +346,7 @@ fn pidle_put(p: &P) {
         }
         p.owner.set_state(PState::Retired);
     }
-    p.timers.drain_into(&s.ps[0].timers);
+    p.timers.drain_into(&s.ps[0].timers, timer_added);
 }
 
 /// Gives a P that its M cannot use (a goroutine blocked in a syscall or hogging it, or a
@@ -1099,7 +1099,7 @@ fn retire_p(ms: &mut MState) {
     while let Some((g, _)) = local_get(p) {
         s.global.push(g);
     }
-    p.timers.drain_into(&s.ps[0].timers);
+    p.timers.drain_into(&s.ps[0].timers, timer_added);
     {
         let _idle = s.idle.lock().unwrap();
         p.owner.set_state(PState::Retired);
@@ -1141,7 +1141,7 @@ pub(crate) fn set_gomaxprocs(n: usize) -> usize {
     let _in_flight = InFlight::begin();
     for p in &s.ps[n..old.max(n)] {
         if p.owner.state() == PState::Retired {
-            p.timers.drain_into(&s.ps[0].timers);
+            p.timers.drain_into(&s.ps[0].timers, timer_added);
         }
     }
     for _ in old..n {

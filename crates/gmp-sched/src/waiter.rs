@@ -22,7 +22,7 @@ mod imp {
     use crate::g::{self, G};
     use crate::park_state::WaitReason;
     use crate::sched;
-    use crate::timer::Timer;
+    use crate::sleep::Timer;
     use std::sync::Arc;
     use std::time::Instant;
 
