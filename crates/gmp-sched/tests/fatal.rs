@@ -2,9 +2,7 @@
 //! exit, never a hang or a bare SIGSEGV.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{child_mode, run_child};
+use goro_test_support::{child_mode, run_child};
 use gmp_sched::spawn;
 
 fn stderr(o: &std::process::Output) -> String {

@@ -2,9 +2,7 @@
 //! goroutines alive at once; goroutine-local storage.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::Gate;
+use goro_test_support::Gate;
 use gmp_sched::{goroutine_local, num_goroutine, spawn, yield_now, JoinHandle};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};

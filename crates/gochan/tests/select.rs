@@ -2,11 +2,9 @@
 //! close, timeouts unlinking every node, fairness; from goroutines, threads and mixed.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{spawn, MODES};
 use gochan::internal::{queue_lens, wait_parked};
 use gochan::{select, Chan, Select, SendError};
+use goro_test_support::{go, MODES};
 use std::time::Duration;
 
 #[test]
@@ -80,7 +78,7 @@ fn parked_select_is_woken_by_close() {
         let a = Chan::<i32>::new(0);
         let b = Chan::<i32>::new(0);
         let (a2, b2) = (a.clone(), b.clone());
-        let h = spawn(mode, 0, move || {
+        let h = go(mode, 0, move || {
             select! {
                 recv(a2) -> v => (0, v),
                 recv(b2) -> v => (1, v),
@@ -100,7 +98,7 @@ fn parked_send_case_gets_value_back_on_close() {
     for mode in MODES {
         let a = Chan::<String>::new(0);
         let a2 = a.clone();
-        let h = spawn(
+        let h = go(
             mode,
             0,
             move || select! { send(a2, "x".to_string()) -> r => r },
@@ -116,7 +114,7 @@ fn parked_select_takes_exactly_one() {
     for mode in MODES {
         let chans: Vec<Chan<usize>> = (0..3).map(|_| Chan::new(0)).collect();
         let cs = chans.clone();
-        let h = spawn(mode, 0, move || {
+        let h = go(mode, 0, move || {
             let mut sel = Select::new();
             for c in &cs {
                 sel.recv(c);
@@ -152,7 +150,7 @@ fn duplicate_channel_in_one_select() {
         let d = Chan::<i32>::new(0);
         let e = Chan::<i32>::new(0);
         let (c1, d1, e1) = (c.clone(), d.clone(), e.clone());
-        let a = spawn(mode, 0, move || {
+        let a = go(mode, 0, move || {
             select! {
                 recv(c1) -> _ => {}
                 recv(c1) -> _ => {}
@@ -162,7 +160,7 @@ fn duplicate_channel_in_one_select() {
         });
         wait_parked(&c, 0, 2);
         let c2 = c.clone();
-        let b = spawn(mode, 1, move || c2.recv());
+        let b = go(mode, 1, move || c2.recv());
         wait_parked(&c, 0, 3);
         d.send(7).unwrap(); // wakes A, which must leave c's queue cleanly
         assert_eq!(e.recv(), Some(9));
@@ -202,7 +200,7 @@ fn opposite_order_selects_do_not_deadlock() {
         let hs: Vec<_> = (0..2)
             .map(|k| {
                 let (a, b) = (a.clone(), b.clone());
-                spawn(mode, k, move || {
+                go(mode, k, move || {
                     let mut got = 0;
                     for _ in 0..500 {
                         if k == 0 {
@@ -263,7 +261,7 @@ fn parked_cases_on_one_channel_fire_at_random() {
     let mut ones = 0;
     for _ in 0..200 {
         let c1 = c.clone();
-        let h = spawn(common::Mode::Threads, 0, move || {
+        let h = go(goro_test_support::Mode::Threads, 0, move || {
             select! {
                 send(c1, 1) -> r => r.unwrap(),
                 send(c1, 0) -> r => r.unwrap(),
