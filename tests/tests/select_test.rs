@@ -8,9 +8,7 @@
 use gochan::internal::wait_parked;
 use gochan::{select, Chan, Select};
 
-mod common;
-
-use common::{go, MODES};
+use goro_test_support::{go, MODES};
 
 /// A select acts on the state of its channels at one moment: from the time the second party
 /// starts, c1 or c2 is always ready, so its non-blocking select never takes `default`.

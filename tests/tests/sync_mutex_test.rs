@@ -3,9 +3,7 @@
 //! observed through the mutex's test-only view. (TestMutexMisuse cannot be written: a guard
 //! unlocks exactly once.)
 
-mod common;
-
-use common::{start, wait_until};
+use goro_test_support::{start, wait_until};
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
