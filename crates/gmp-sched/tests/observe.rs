@@ -2,8 +2,8 @@
 //! leak check, schedtrace and metrics.
 #![cfg(not(loom))]
 
-use goro_test_support::{child_mode, run_child, Gate};
 use gmp_sched::{check_leaks, goroutines, metrics, run, sleep, spawn, GoroutineState, WaitReason};
+use goro_test_support::{child_mode, run_child, Gate};
 use std::sync::Arc;
 use std::time::Duration;
 
