@@ -16,9 +16,7 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-mod common;
-
-use common::{go, in_child, is_goroutine, start, Mode, MODES};
+use goro_test_support::{go, in_child, is_goroutine, start, Mode, MODES};
 
 /// A network of parties that all end when it is stopped: each blocking operation also
 /// waits on `quit`, and returns `None` once it is closed.
@@ -121,7 +119,7 @@ fn doubleselect() {
             assert!(seen.insert(v), "{mode:?}: got duplicate value {v}");
         }
         assert_eq!(seen.len(), n, "{mode:?}: values lost");
-        parties.into_iter().for_each(common::Party::join);
+        parties.into_iter().for_each(goro_test_support::Party::join);
     }
 }
 
@@ -159,7 +157,7 @@ fn fifo() {
             ch.send(i).unwrap();
         }
         input.recv().unwrap();
-        parties.into_iter().for_each(common::Party::join);
+        parties.into_iter().for_each(goro_test_support::Party::join);
     }
 }
 
@@ -185,7 +183,7 @@ fn goroutines() {
         let last = go(mode, n, move || left.send(1).unwrap());
         assert_eq!(leftmost.recv(), Some(1));
         last.join();
-        parties.into_iter().for_each(common::Party::join);
+        parties.into_iter().for_each(goro_test_support::Party::join);
     }
 }
 
@@ -827,7 +825,7 @@ fn blocks_forever(f: impl FnOnce() + Send + 'static) {
     };
     let id = h.id();
     drop(h); // detached: it never ends
-    common::wait_until(|| {
+    goro_test_support::wait_until(|| {
         goro::goroutines()
             .iter()
             .any(|g| g.id == id && matches!(g.state, goro::GoroutineState::Waiting(_)))

@@ -12,9 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-mod common;
-
-use common::{go, Mode, MODES};
+use goro_test_support::{go, Mode, MODES};
 
 /// TestChan, for one capacity.
 fn chan_matrix(mode: Mode, cap: usize) {

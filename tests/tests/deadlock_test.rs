@@ -9,10 +9,8 @@
 //! A real deadlock is still reported: see `a_real_deadlock_is_still_reported`.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{child_mode, run_child};
 use goro::{go, Chan, WaitGroup};
+use goro_test_support::{child_mode, run_child};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -9,10 +9,8 @@
 //! since it parked, which a goroutine re-parking in a loop never does.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{go, wait_until, MODES};
 use goro::{after, select, Chan, Context, GoroutineState, WaitReason};
+use goro_test_support::{go, wait_until, MODES};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 

@@ -3,12 +3,8 @@
 //! peer reset mid-write, and the same sockets used between goroutines and plain threads.
 
 use gopoll::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use goro_test_support::goroutine;
 use std::io::{self, Read, Write};
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> goro::JoinHandle<T> {
-    // SAFETY: the goroutines hold only sockets across blocking calls.
-    unsafe { goro::spawn(f) }
-}
 
 fn pair() -> (TcpStream, TcpStream) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -30,7 +26,7 @@ fn listen_close_listen() {
 #[test]
 fn peer_reset_mid_write_is_an_error() {
     let (c, s) = pair();
-    let w = go(move || {
+    let w = goroutine(move || {
         // Keep writing while the peer goes away: an error, never SIGPIPE.
         loop {
             if let Err(e) = (&c).write(&[0; 1 << 16]) {
@@ -58,7 +54,7 @@ fn mixed_goroutines_and_threads_share_a_server() {
     let addr = l.local_addr().unwrap();
     // Accepts in a goroutine, serves each connection alternately in a goroutine and in a
     // thread; clients are alternately threads and goroutines.
-    let server = go(move || {
+    let server = goroutine(move || {
         let mut hs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
         for k in 0..8 {
             let (c, _) = l.accept().unwrap();
@@ -72,7 +68,7 @@ fn mixed_goroutines_and_threads_share_a_server() {
                 }
             };
             if k % 2 == 0 {
-                let h = go(serve);
+                let h = goroutine(serve);
                 hs.push(Box::new(move || h.join().unwrap()));
             } else {
                 let h = std::thread::spawn(serve);
@@ -95,7 +91,7 @@ fn mixed_goroutines_and_threads_share_a_server() {
     let mut ts = Vec::new();
     for k in 0..8u8 {
         if k % 2 == 0 {
-            gs.push(go(move || client(k)));
+            gs.push(goroutine(move || client(k)));
         } else {
             ts.push(std::thread::spawn(move || client(k)));
         }
@@ -112,7 +108,7 @@ fn unix_socket_between_goroutine_and_thread() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("s.sock");
     let l = UnixListener::bind(&path).unwrap();
-    let server = go(move || {
+    let server = goroutine(move || {
         let (mut c, _) = l.accept().unwrap();
         let mut s = String::new();
         c.read_to_string(&mut s).unwrap();

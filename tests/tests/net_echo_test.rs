@@ -10,6 +10,7 @@
 //! really serves all of them at once; the server checks that its peak was all of them.
 
 use gopoll::net::{TcpListener, TcpStream};
+use goro_test_support::goroutine;
 use gosync::WaitGroup;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,12 +24,6 @@ const CLIENT_ENV: &str = "GORO_ECHO_CLIENT";
 const CONNS_ENV: &str = "GORO_ECHO_CONNS";
 /// Generous: the test takes a few seconds in --release on 2 cores.
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> goro::JoinHandle<T> {
-    // SAFETY: the goroutines hold only sockets, atomics and gosync handles across blocking
-    // calls; no thread-bound state.
-    unsafe { goro::spawn(f) }
-}
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
 fn raise_nofile() -> u64 {
@@ -81,14 +76,14 @@ fn echo_10k_concurrent_connections() {
     let echoed = Arc::new(AtomicUsize::new(0));
     let server = {
         let (active, peak, echoed) = (active.clone(), peak.clone(), echoed.clone());
-        go(move || {
+        goroutine(move || {
             let mut handlers = Vec::with_capacity(conns);
             for _ in 0..conns {
                 let (c, _) = listener.accept().expect("accept");
                 let now = active.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 let (active, echoed) = (active.clone(), echoed.clone());
-                handlers.push(go(move || {
+                handlers.push(goroutine(move || {
                     let mut buf = [0; 2048];
                     loop {
                         match (&c).read(&mut buf) {
@@ -155,7 +150,7 @@ fn echo_client() {
     let clients: Vec<_> = (0..conns)
         .map(|i| {
             let wg = all_connected.clone();
-            go(move || {
+            goroutine(move || {
                 let c = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {i}: {e}"));
                 echo_round(&c, i, 0);
                 // Hold the connection until every client has been served once.

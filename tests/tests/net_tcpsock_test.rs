@@ -1,11 +1,9 @@
 //! Go's src/net/tcpsock_test.go, ported as behaviours, each test named after Go's. Parties
-//! run as goroutines, threads and mixed (`common::MODES`); every byte is counted. Go's sleeps
+//! run as goroutines, threads and mixed (`goro_test_support::MODES`); every byte is counted. Go's sleeps
 //! are replaced by waiting until a party is parked in the netpoller.
 
-mod common;
-
-use common::{go, tcp_pair, wait_until, MODES};
 use goro::net::{PollFd, TcpListener, TcpStream};
+use goro_test_support::{go, tcp_pair, wait_until, MODES};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

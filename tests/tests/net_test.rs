@@ -1,13 +1,11 @@
 //! Go's src/net/net_test.go, ported as behaviours, each test named after Go's, for TCP and
 //! Unix stream sockets (Go's "tcp" and "unix"; goro has no "unixpacket"), UDP and Unix
-//! datagrams. Parties run as goroutines, threads and mixed (`common::MODES`). Go's tests
+//! datagrams. Parties run as goroutines, threads and mixed (`goro_test_support::MODES`). Go's tests
 //! that close or move a deadline "after a while" here act once the blocked party is parked
 //! in the netpoller (`Party::wait_parked_in_io`); no sleep decides a result.
 
-mod common;
-
-use common::{go, is_timeout, tcp_pair, Mode, Party, TempDir, MODES};
 use goro::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use goro_test_support::{go, is_timeout, tcp_pair, Mode, Party, TempDir, MODES};
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;

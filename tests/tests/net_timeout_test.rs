@@ -1,13 +1,11 @@
 //! Go's src/net/timeout_test.go, ported as behaviours, each test named after Go's. Parties
-//! run as goroutines, threads and mixed (`common::MODES`). No sleep or timing decides a
+//! run as goroutines, threads and mixed (`goro_test_support::MODES`). No sleep or timing decides a
 //! result: where Go waits "long enough" to see that an op did not return, these tests wait
 //! until the op is parked in the netpoller (`Party::wait_parked_in_io`); where Go checks an
 //! upper bound on a timeout's lateness, these check only that it never fires early.
 
-mod common;
-
-use common::{go, is_timeout, tcp_pair, Mode, MODES};
 use goro::net::{TcpListener, TcpStream, UdpSocket};
+use goro_test_support::{go, is_timeout, tcp_pair, Mode, MODES};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;

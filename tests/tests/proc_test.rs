@@ -6,7 +6,7 @@
 //! counter, a parked party); where Go calls `runtime.GC()` to stop the world, they call what
 //! in goro reads or changes every P and G at once (`goroutines()`, `metrics()`,
 //! `set_gomaxprocs`). A test that needs its own GOMAXPROCS runs in a child process
-//! (`common::in_child`), since the tests of this file share one runtime. Time bounds are hang
+//! (`goro_test_support::in_child`), since the tests of this file share one runtime. Time bounds are hang
 //! guards only.
 
 use gochan::internal::wait_parked;
@@ -16,17 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::{go, in_child, wait_until, MODES};
+use goro_test_support::{go, goroutine, in_child, wait_until, MODES};
 
 /// Starts a goroutine.
-fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> goro::JoinHandle<T> {
-    // SAFETY: the test bodies keep only channels, Arcs and atomics across blocking calls; a
-    // body that uses the thread's identity wires itself with `lock_os_thread` first.
-    unsafe { goro::spawn(f) }
-}
-
 /// Joins a goroutine, re-raising its panic.
 fn join<T>(h: goro::JoinHandle<T>) -> T {
     h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
@@ -63,14 +55,14 @@ fn stop_the_world_deadlock() {
                 recv(stop) -> _ => {}
                 default => {
                     let s = stop.clone();
-                    spawn(move || perpetuum_mobile(s));
+                    goroutine(move || perpetuum_mobile(s));
                 }
             }
         }
         let stop = Chan::new(1);
         let compl = Chan::new(2);
         let c = compl.clone();
-        spawn(move || {
+        goroutine(move || {
             for _ in 0..1000 {
                 black_box(goro::goroutines());
                 black_box(goro::metrics());
@@ -78,14 +70,14 @@ fn stop_the_world_deadlock() {
             c.send(()).unwrap();
         });
         let c = compl.clone();
-        spawn(move || {
+        goroutine(move || {
             for i in 0..1000 {
                 goro::set_gomaxprocs(2 + (i & 1));
             }
             c.send(()).unwrap();
         });
         let s = stop.clone();
-        spawn(move || perpetuum_mobile(s));
+        goroutine(move || perpetuum_mobile(s));
         compl.recv().unwrap();
         compl.recv().unwrap();
         stop.send(()).unwrap();
@@ -150,7 +142,7 @@ fn yield_locked() {
     for receiver_goroutine in [true, false] {
         let c = Chan::new(0);
         let c1 = c.clone();
-        let h = spawn(move || {
+        let h = goroutine(move || {
             goro::lock_os_thread();
             for _ in 0..N {
                 goro::yield_now();
@@ -161,7 +153,7 @@ fn yield_locked() {
         });
         let r = move || assert_eq!(c.recv(), Some(true));
         if receiver_goroutine {
-            join(spawn(r));
+            join(goroutine(r));
         } else {
             r();
         }
@@ -182,7 +174,7 @@ fn goroutine_parallelism() {
             let x = Arc::new(AtomicU32::new(0));
             for p in 0..P {
                 let (done, x) = (done.clone(), x.clone());
-                spawn(move || {
+                goroutine(move || {
                     for i in 0..3 {
                         let expected = P * i + p;
                         spin_until(|| x.load(Ordering::SeqCst) == expected);
@@ -212,7 +204,7 @@ fn goroutine_parallelism2_with(load: bool, netpoll: bool) {
             let x = Arc::new(AtomicU32::new(0));
             for _ in 0..P {
                 let (done, x) = (done.clone(), x.clone());
-                spawn(move || {
+                goroutine(move || {
                     if x.fetch_add(1, Ordering::SeqCst) + 1 == P {
                         done.send(true).unwrap();
                         return;
@@ -229,10 +221,10 @@ fn goroutine_parallelism2_with(load: bool, netpoll: bool) {
         let x = Arc::new(AtomicU32::new(0));
         for p in 0..P / 2 {
             let (done, x) = (done.clone(), x.clone());
-            spawn(move || {
+            goroutine(move || {
                 for p2 in 0..2 {
                     let (done, x) = (done.clone(), x.clone());
-                    spawn(move || {
+                    goroutine(move || {
                         for i in 0..3 {
                             let expected = P * i + p * 2 + p2;
                             spin_until(|| x.load(Ordering::SeqCst) == expected);
@@ -267,7 +259,7 @@ fn block_locked() {
     for receiver_goroutine in [true, false] {
         let c = Chan::new(0);
         let c1 = c.clone();
-        let h = spawn(move || {
+        let h = goroutine(move || {
             goro::lock_os_thread();
             let tid = gettid();
             for _ in 0..N {
@@ -282,7 +274,7 @@ fn block_locked() {
             }
         };
         if receiver_goroutine {
-            join(spawn(r));
+            join(goroutine(r));
         } else {
             r();
         }
@@ -379,7 +371,7 @@ fn preemption() {
             let x = Arc::new(AtomicU32::new(0));
             for g in 0..2u32 {
                 let (c, x) = (c.clone(), x.clone());
-                spawn(move || {
+                goroutine(move || {
                     for _ in 0..N {
                         while x.load(Ordering::SeqCst) != g {
                             if with_points {
@@ -411,14 +403,14 @@ fn preemption_gc() {
         let spinners: Vec<_> = (0..P)
             .map(|_| {
                 let stop = stop.clone();
-                spawn(move || {
+                goroutine(move || {
                     while !stop.load(Ordering::Relaxed) {
                         goro::preempt_point();
                     }
                 })
             })
             .collect();
-        let main = spawn(move || {
+        let main = goroutine(move || {
             for _ in 0..N {
                 goro::yield_now();
                 assert!(goro::goroutines().len() > P);
@@ -446,7 +438,7 @@ fn async_preempt() {
         let ready2 = Arc::new(AtomicU32::new(0));
         let mut hs = Vec::new();
         let (s, r) = (stop.clone(), ready.clone());
-        hs.push(spawn(move || {
+        hs.push(goroutine(move || {
             let mut x = 0;
             while !s.load(Ordering::Relaxed) {
                 r.store(1, Ordering::Relaxed);
@@ -456,12 +448,12 @@ fn async_preempt() {
         }));
         for _ in 0..2 {
             let (s, r2) = (stop.clone(), ready2.clone());
-            hs.push(spawn(move || {
+            hs.push(goroutine(move || {
                 r2.fetch_add(1, Ordering::Relaxed);
                 while !s.load(Ordering::Relaxed) {}
             }));
         }
-        let main = spawn(move || {
+        let main = goroutine(move || {
             wait_until(|| {
                 ready.load(Ordering::Relaxed) == 1 && ready2.load(Ordering::Relaxed) == 2
             });
@@ -483,7 +475,7 @@ fn gc_fairness() {
         let writers: Vec<_> = (0..2)
             .map(|_| {
                 let (stop, writes) = (stop.clone(), writes.clone());
-                spawn(move || {
+                goroutine(move || {
                     use std::io::Write;
                     let mut f = std::fs::OpenOptions::new()
                         .write(true)
@@ -497,7 +489,7 @@ fn gc_fairness() {
             })
             .collect();
         let w = writes.clone();
-        let main = spawn(move || {
+        let main = goroutine(move || {
             wait_until(|| w.load(Ordering::Relaxed) > 0);
             goro::sleep(Duration::from_millis(10));
             stop.store(true, Ordering::Relaxed);
@@ -517,7 +509,7 @@ fn gc_fairness2() {
         let hogs: Vec<_> = (0..3)
             .map(|i| {
                 let (stop, count) = (stop.clone(), count.clone());
-                spawn(move || {
+                goroutine(move || {
                     while !stop.load(Ordering::Relaxed) {
                         black_box(vec![0u8; 1024]);
                         count[i].fetch_add(1, Ordering::Relaxed);
@@ -525,7 +517,7 @@ fn gc_fairness2() {
                 })
             })
             .collect();
-        let main = spawn(move || {
+        let main = goroutine(move || {
             wait_until(|| count.iter().all(|c| c.load(Ordering::Relaxed) > 0));
             stop.store(true, Ordering::Relaxed);
         });
@@ -546,7 +538,7 @@ fn num_goroutine() {
         let hs: Vec<_> = (0..K)
             .map(|_| {
                 let gate = gate.clone();
-                spawn(move || {
+                goroutine(move || {
                     gate.recv();
                 })
             })
@@ -580,7 +572,7 @@ fn ping_pong_hog() {
             |limit: u64, counter: &Arc<AtomicU64>, turns: &Arc<AtomicU64>, wake: &Chan<bool>| {
                 let (done, counter, turns, wake) =
                     (done.clone(), counter.clone(), turns.clone(), wake.clone());
-                spawn(move || loop {
+                goroutine(move || loop {
                     select! {
                         recv(done) -> _ => return,
                         recv(wake) -> _ => {
@@ -638,7 +630,7 @@ fn lock_os_thread_nesting() {
         let ping = Chan::new(0);
         let pong = Chan::new(0);
         let (ping1, pong1) = (ping.clone(), pong.clone());
-        let wired = spawn(move || {
+        let wired = goroutine(move || {
             goro::lock_os_thread();
             goro::lock_os_thread();
             goro::unlock_os_thread();
@@ -665,7 +657,7 @@ fn lock_os_thread_nesting() {
         let others: Vec<_> = (0..4)
             .map(|_| {
                 let stop = stop.clone();
-                spawn(move || {
+                goroutine(move || {
                     while !stop.load(Ordering::Relaxed) {
                         goro::yield_now();
                     }
@@ -679,7 +671,7 @@ fn lock_os_thread_nesting() {
             }
         };
         if partner_goroutine {
-            join(spawn(partner));
+            join(goroutine(partner));
         } else {
             partner();
         }
@@ -696,7 +688,7 @@ fn lock_os_thread_exit_body() {
     // recycles starts unwired. The runtime must go on as before.
     let ready = Chan::new(1);
     let r = ready.clone();
-    let exited = spawn(move || {
+    let exited = goroutine(move || {
         goro::lock_os_thread();
         goro::lock_os_thread();
         r.send(gettid()).unwrap();
@@ -707,12 +699,12 @@ fn lock_os_thread_exit_body() {
 
     // LockOSThreadAlt: the main goroutine is wired; a goroutine it starts wires itself and
     // exits wired; the main goroutine unlocks and goes on.
-    let main = spawn(move || {
+    let main = goroutine(move || {
         goro::lock_os_thread();
         let main_tid = gettid();
         let ready = Chan::new(1);
         let r = ready.clone();
-        let sub = spawn(move || {
+        let sub = goroutine(move || {
             goro::lock_os_thread();
             r.send(gettid()).unwrap();
         });
@@ -740,7 +732,7 @@ fn lock_os_thread_exit_body() {
     let senders: Vec<_> = (0..G)
         .map(|_| {
             let c = c.clone();
-            spawn(move || {
+            goroutine(move || {
                 for i in 0..MSGS {
                     c.send(i).unwrap();
                 }
@@ -748,7 +740,7 @@ fn lock_os_thread_exit_body() {
         })
         .collect();
     let t = total.clone();
-    let receiver = spawn(move || {
+    let receiver = goroutine(move || {
         for _ in 0..G * MSGS {
             c.recv().unwrap();
             t.fetch_add(1, Ordering::Relaxed);
@@ -789,12 +781,12 @@ fn preemption_after_syscall() {
     in_child("preemption_after_syscall", &[("GOMAXPROCS", "2")], || {
         for us in [10, 100, 1000] {
             let d = Duration::from_micros(us);
-            let main = spawn(move || {
+            let main = goroutine(move || {
                 let c = Chan::new(NROUTINES);
                 let stop = Arc::new(AtomicBool::new(false));
                 for _ in 0..NROUTINES {
                     let (c, stop) = (c.clone(), stop.clone());
-                    spawn(move || {
+                    goroutine(move || {
                         c.send(true).unwrap();
                         while !stop.load(Ordering::SeqCst) {
                             goro::syscall(|| {
@@ -826,11 +818,11 @@ fn preemption_after_syscall() {
 #[test]
 fn getg_thread_switch() {
     for _ in 0..100 {
-        let h = spawn(|| {
+        let h = goroutine(|| {
             let g1 = goro::goroutine_id();
             let ch = Chan::new(0);
             let c = ch.clone();
-            spawn(move || {
+            goroutine(move || {
                 c.send(5).unwrap();
                 goro::lock_os_thread();
             });
@@ -853,7 +845,7 @@ fn netpoll_break() {
     use std::io::{Read, Write};
     let ln = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = ln.local_addr().unwrap();
-    let acceptor = spawn(move || {
+    let acceptor = goroutine(move || {
         let (mut conn, _) = ln.accept().unwrap();
         let mut b = [0u8; 1];
         conn.read_exact(&mut b).unwrap();
@@ -862,7 +854,7 @@ fn netpoll_break() {
     let c = Chan::new(0);
     let done = Chan::new(1);
     let (c1, done1) = (c.clone(), done.clone());
-    let waiter = spawn(move || {
+    let waiter = goroutine(move || {
         let v = c1.recv().unwrap();
         done1.send(v).unwrap();
     });
@@ -884,15 +876,15 @@ fn netpoll_break() {
 #[test]
 fn big_gomaxprocs() {
     in_child("big_gomaxprocs", &[("GOMAXPROCS", "1024")], || {
-        assert_eq!(join(spawn(|| 6 * 7)), 42);
+        assert_eq!(join(goroutine(|| 6 * 7)), 42);
         assert_eq!(goro::gomaxprocs(), 1024);
-        let hs: Vec<_> = (0..2000u64).map(|i| spawn(move || i)).collect();
+        let hs: Vec<_> = (0..2000u64).map(|i| goroutine(move || i)).collect();
         assert_eq!(hs.into_iter().map(join).sum::<u64>(), 1999 * 2000 / 2);
         assert_eq!(goro::set_gomaxprocs(3), 1024);
-        assert_eq!(join(spawn(|| 1)), 1);
+        assert_eq!(join(goroutine(|| 1)), 1);
         assert_eq!(goro::set_gomaxprocs(5000), 3);
         assert_eq!(goro::gomaxprocs(), 1024);
-        assert_eq!(join(spawn(|| 2)), 2);
+        assert_eq!(join(goroutine(|| 2)), 2);
     });
 }
 
@@ -908,7 +900,7 @@ fn mexit_stw() {
         let busy: Vec<_> = (0..2)
             .map(|i| {
                 let (stop, ping, pong) = (stop.clone(), ping.clone(), pong.clone());
-                spawn(move || {
+                goroutine(move || {
                     while !stop.load(Ordering::Relaxed) {
                         if ping.load(Ordering::Relaxed) {
                             pong[i].store(true, Ordering::Relaxed);
@@ -921,7 +913,7 @@ fn mexit_stw() {
         ping.store(true, Ordering::Relaxed);
         wait_until(|| pong.iter().all(|p| p.load(Ordering::Relaxed)));
         for _ in 0..100 {
-            let h = spawn(goro::lock_os_thread);
+            let h = goroutine(goro::lock_os_thread);
             black_box(goro::metrics());
             black_box(goro::goroutines());
             join(h);

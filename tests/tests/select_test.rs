@@ -4,13 +4,13 @@
 //! TestSelectStackAdjust; plus TestSelectMaxCases and TestSelectNop of src/reflect/all_test.go
 //! for the dynamic `Select`. Sleeps that wait for a goroutine to block are replaced by waiting
 //! until the channel shows it parked. Each runs from goroutines, from threads, and mixed.
+//! gochan's own select mechanics (nil cases, wake-up by close, unlinking on timeout) are in
+//! crates/gochan/tests/select.rs.
 
 use gochan::internal::wait_parked;
 use gochan::{select, Chan, Select};
 
-mod common;
-
-use common::{go, MODES};
+use goro_test_support::{go, MODES};
 
 /// A select acts on the state of its channels at one moment: from the time the second party
 /// starts, c1 or c2 is always ready, so its non-blocking select never takes `default`.
@@ -69,6 +69,17 @@ fn nonblock_select_race2() {
 /// unbuffered select never receives its own send.
 #[test]
 fn self_select() {
+    // Alone on a buffered channel, the select alternates: the send is the only ready case
+    // when the channel is empty, the receive when it is full.
+    let c = Chan::new(1);
+    let (mut sends, mut recvs) = (0, 0);
+    for _ in 0..200 {
+        select! {
+            send(c, 1) -> r => { r.unwrap(); sends += 1 }
+            recv(c) -> v => { assert_eq!(v, Some(1)); recvs += 1 }
+        }
+    }
+    assert!(sends >= 100 && sends - recvs <= 1, "{sends} {recvs}");
     let before = goro::set_gomaxprocs(2);
     for mode in MODES {
         for cap in [0, 10] {
@@ -169,9 +180,34 @@ fn select_stress() {
 }
 
 /// Of two always-ready cases among four, each is chosen about half the time (Go allows 10
-/// sigma).
+/// sigma); and of four always-ready cases, each about a quarter.
 #[test]
 fn select_fairness() {
+    {
+        const N: usize = 4;
+        const TRIALS: usize = 40_000;
+        let chans: Vec<Chan<()>> = (0..N).map(|_| Chan::new(1)).collect();
+        let mut counts = [0usize; N];
+        for _ in 0..TRIALS {
+            for c in &chans {
+                let _ = c.try_send(());
+            }
+            let i = select! {
+                recv(chans[0]) -> _ => 0,
+                recv(chans[1]) -> _ => 1,
+                recv(chans[2]) -> _ => 2,
+                recv(chans[3]) -> _ => 3,
+            };
+            counts[i] += 1;
+        }
+        // Expected 10,000 each, sd ~87: allow ±6%, about 7 sigma.
+        for c in counts {
+            assert!(
+                (c as f64 / TRIALS as f64 - 0.25).abs() < 0.015,
+                "{counts:?}"
+            );
+        }
+    }
     const TRIALS: usize = 10_000;
     for mode in MODES {
         let c1 = Chan::new(TRIALS + 1);

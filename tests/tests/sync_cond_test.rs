@@ -2,20 +2,12 @@
 //! TestCondBroadcast, TestCondSignalStealing. (TestCondCopy has no counterpart: Rust moves are
 //! checked by the borrow checker.)
 
-mod common;
-
-use common::wait_until;
+use goro_test_support::{goroutine, wait_until};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use gosync::{Cond, Mutex};
-
-fn go(f: impl FnOnce() + Send + 'static) -> goro::JoinHandle<()> {
-    // SAFETY: test bodies hold only gosync guards and handles, Arcs and atomics across
-    // blocking calls.
-    unsafe { goro::spawn(f) }
-}
 
 /// TestCondSignal: n waiters, each signal wakes exactly one.
 #[test]
@@ -25,7 +17,7 @@ fn cond_signal() {
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let s = Arc::clone(&s);
-            go(move || {
+            goroutine(move || {
                 let mut g = s.0.lock();
                 g.0 += 1;
                 g = s.1.wait(g);
@@ -53,7 +45,7 @@ fn cond_signal_generations() {
     let mut handles = Vec::new();
     for i in 0..n {
         let s2 = Arc::clone(&s);
-        handles.push(go(move || {
+        handles.push(goroutine(move || {
             let mut g = s2.0.lock();
             g.0 += 1;
             g = s2.1.wait(g);
@@ -84,7 +76,7 @@ fn cond_broadcast() {
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let s = Arc::clone(&s);
-            go(move || {
+            goroutine(move || {
                 let mut g = s.0.lock();
                 while !g.3 {
                     g.1 += 1;
@@ -129,7 +121,7 @@ fn cond_signal_stealing() {
                 Arc::clone(&first_in),
                 Arc::clone(&first_out),
             );
-            go(move || {
+            goroutine(move || {
                 let g = s.0.lock();
                 first_in.store(true, Ordering::SeqCst);
                 drop(s.1.wait(g));
@@ -142,11 +134,11 @@ fn cond_signal_stealing() {
         drop(s.0.lock());
         let bcast = {
             let s = Arc::clone(&s);
-            go(move || s.1.broadcast())
+            goroutine(move || s.1.broadcast())
         };
         let second = {
             let s = Arc::clone(&s);
-            go(move || drop(s.1.wait_while(s.0.lock(), |done| !*done)))
+            goroutine(move || drop(s.1.wait_while(s.0.lock(), |done| !*done)))
         };
         // The first waiter must get the broadcast.
         first.join().unwrap();

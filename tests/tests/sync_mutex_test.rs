@@ -3,22 +3,13 @@
 //! observed through the mutex's test-only view. (TestMutexMisuse cannot be written: a guard
 //! unlocks exactly once.)
 
-mod common;
-
-use common::{start, wait_until};
+use goro_test_support::{spin_for, start, wait_until};
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gosync::{Mutex, WaitGroup};
-
-fn spin_for(d: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < d {
-        std::hint::spin_loop();
-    }
-}
 
 /// Go's HammerMutex: lock/unlock, with every third round a try_lock; the protected counter
 /// shows every critical section ran exactly once and alone.

@@ -2,9 +2,7 @@
 //! readers and writers hammering one lock (TestRWMutex), and Go's writer preference.
 //! (TestRLocker has no counterpart: gosync has no Locker interface.)
 
-mod common;
-
-use common::{start, wait_until};
+use goro_test_support::{start, wait_until};
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;

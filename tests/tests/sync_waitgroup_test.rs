@@ -3,15 +3,11 @@
 //! racing for seconds; that check is covered deterministically by gosync's unit test of the
 //! state word (`add_outcomes_follow_go`).
 
+use goro_test_support::goroutine;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use gosync::WaitGroup;
-
-fn go(f: impl FnOnce() + Send + 'static) -> goro::JoinHandle<()> {
-    // SAFETY: test bodies hold only gosync handles and atomics across blocking calls.
-    unsafe { goro::spawn(f) }
-}
 
 /// Go's testWaitGroup: n goroutines each wait on wg1 after marking wg2 done; the main thread
 /// waits on wg2, then releases wg1. Run twice: the groups are reused.
@@ -23,7 +19,7 @@ fn test_waitgroup(wg1: &WaitGroup, wg2: &WaitGroup) {
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let (wg1, wg2, exited) = (wg1.clone(), wg2.clone(), Arc::clone(&exited));
-            go(move || {
+            goroutine(move || {
                 wg1.done();
                 wg2.wait();
                 exited.fetch_add(1, Ordering::SeqCst);
@@ -77,7 +73,7 @@ fn waitgroup_race() {
         for _ in 0..2 {
             wg.add(1);
             let (wg, n) = (wg.clone(), Arc::clone(&n));
-            go(move || {
+            goroutine(move || {
                 n.fetch_add(1, Ordering::SeqCst);
                 wg.done();
             });

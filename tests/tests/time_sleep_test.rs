@@ -18,11 +18,9 @@
 //! or hog every P, in deadline order; 10,000 timers fire exactly once each; stopped ones never
 //! fire; a timer on a busy P fires; also at GOMAXPROCS=1, in a child process.
 
-mod common;
-
-use common::{each_mode, go, in_child, wait_until, Mode};
 use gochan::{select, Chan, Receiver};
 use goro::{Timer, Waiter};
+use goro_test_support::{each_mode, go, in_child, wait_until, Mode};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

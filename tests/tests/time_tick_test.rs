@@ -10,10 +10,8 @@
 //! and mixed (`each_mode`) where that applies. TestTimerGC counts live allocations with a
 //! counting global allocator, in a child process where nothing else runs.
 
-mod common;
-
-use common::{each_mode, go, in_child, wait_until};
 use gochan::{select, Chan, Receiver, Sender, Ticker, TryRecvError};
+use goro_test_support::{each_mode, go, in_child, wait_until};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::SeqCst};

@@ -2,10 +2,8 @@
 //! exit, never a hang or a bare SIGSEGV.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{child_mode, run_child};
 use gmp_sched::spawn;
+use goro_test_support::{child_mode, run_child};
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

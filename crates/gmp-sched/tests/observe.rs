@@ -2,10 +2,8 @@
 //! leak check, schedtrace and metrics.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{child_mode, run_child, Gate};
 use gmp_sched::{check_leaks, goroutines, metrics, run, sleep, spawn, GoroutineState, WaitReason};
+use goro_test_support::{child_mode, run_child, Gate};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -294,21 +292,12 @@ fn overlapping_runs_keep_deadlock_detection_on() {
         let _ = short.join();
         unreachable!("the deadlock ends the process");
     }
-    // Before the fix the child hung: bound it.
-    let mut child = common::child_command("overlapping_runs_keep_deadlock_detection_on", "overlap")
-        .env("GOMAXPROCS", "2")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if t0.elapsed() > Duration::from_secs(30) {
-            child.kill().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
+    // Before the fix the child hung: run_child's hang guard bounds it.
+    let out = run_child(
+        "overlapping_runs_keep_deadlock_detection_on",
+        "overlap",
+        &[("GOMAXPROCS", "2")],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(

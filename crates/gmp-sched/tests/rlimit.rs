@@ -2,9 +2,7 @@
 //! since 1.19 (os/rlimit.go). Checked in a child process started with a soft limit of 256.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{child_command, child_mode};
+use goro_test_support::{child_command, child_mode, child_output};
 use std::os::unix::process::CommandExt;
 
 const LOW: libc::rlim_t = 256;
@@ -58,7 +56,7 @@ fn runtime_start_raises_nofile_soft_limit_to_hard() {
             Ok(())
         })
     };
-    let out = cmd.output().unwrap();
+    let out = child_output(cmd);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

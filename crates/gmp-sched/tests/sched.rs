@@ -4,8 +4,6 @@
 //! Tests here share one runtime and assert on scheduling order, so they take `SERIAL`.
 #![cfg(not(loom))]
 
-mod common;
-
 use gmp_sched::{processor_id, spawn, yield_now, Builder};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

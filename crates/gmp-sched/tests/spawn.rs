@@ -2,10 +2,8 @@
 //! goroutines alive at once; goroutine-local storage.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::Gate;
 use gmp_sched::{goroutine_local, num_goroutine, spawn, yield_now, JoinHandle};
+use goro_test_support::Gate;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

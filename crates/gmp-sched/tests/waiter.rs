@@ -2,8 +2,6 @@
 //! park; `release` runs exactly once.
 #![cfg(not(loom))]
 
-mod common;
-
 use gmp_sched::{park, spawn, WaitReason, Waiter};
 use std::sync::{Arc, Mutex};
 

@@ -1,14 +1,12 @@
 //! `Chan`: hand-off, buffering, close, timeouts, nil, views; from goroutines, threads, mixed.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{spawn, MODES};
 use gochan::internal::wait_parked;
 use gochan::{
     Chan, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError,
     TrySendError,
 };
+use goro_test_support::{go, MODES};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,12 +17,12 @@ fn unbuffered_ping_pong() {
         let ping = Chan::new(0);
         let pong = Chan::new(0);
         let (p2, q2) = (ping.clone(), pong.clone());
-        let echo = spawn(mode, 0, move || {
+        let echo = go(mode, 0, move || {
             for v in &p2 {
                 q2.send(v + 1).unwrap();
             }
         });
-        let driver = spawn(mode, 1, move || {
+        let driver = go(mode, 1, move || {
             let mut v = 0;
             for _ in 0..1000 {
                 ping.send(v).unwrap();
@@ -66,7 +64,7 @@ fn full_buffer_refills_from_parked_senders() {
         let mut senders = Vec::new();
         for i in 2..5usize {
             let tx = ch.clone();
-            senders.push(spawn(mode, i, move || tx.send(i).unwrap()));
+            senders.push(go(mode, i, move || tx.send(i).unwrap()));
             wait_parked(&ch, i - 1, 0); // parked in order 2, 3, 4
         }
         let got: Vec<usize> = (0..5).map(|_| ch.recv().unwrap()).collect();
@@ -85,7 +83,7 @@ fn direct_handoff_to_parked_receiver() {
     for mode in MODES {
         let ch = Chan::new(4);
         let rx = ch.clone();
-        let r = spawn(mode, 0, move || rx.recv());
+        let r = go(mode, 0, move || rx.recv());
         wait_parked(&ch, 0, 1);
         ch.send(7).unwrap();
         assert_eq!(r.join(), Some(7), "{mode:?}");
@@ -102,7 +100,7 @@ fn close_wakes_every_receiver_and_sender() {
             let rs: Vec<_> = (0..3)
                 .map(|i| {
                     let c = ch.clone();
-                    spawn(mode, i, move || c.recv())
+                    go(mode, i, move || c.recv())
                 })
                 .collect();
             wait_parked(&ch, 0, 3);
@@ -119,7 +117,7 @@ fn close_wakes_every_receiver_and_sender() {
             let ss: Vec<_> = (0..3)
                 .map(|i| {
                     let c = ch.clone();
-                    spawn(mode, i as usize, move || c.send(100 + i))
+                    go(mode, i as usize, move || c.send(100 + i))
                 })
                 .collect();
             wait_parked(&ch, 3, 0);
@@ -231,12 +229,12 @@ fn timeouts_succeed_when_partner_arrives() {
     for mode in MODES {
         let ch = Chan::new(0);
         let tx = ch.clone();
-        let s = spawn(mode, 0, move || tx.send_timeout(5, Duration::from_secs(60)));
+        let s = go(mode, 0, move || tx.send_timeout(5, Duration::from_secs(60)));
         assert_eq!(ch.recv_timeout(Duration::from_secs(60)), Ok(5));
         assert_eq!(s.join(), Ok(()));
 
         let rx = ch.clone();
-        let r = spawn(mode, 1, move || {
+        let r = go(mode, 1, move || {
             rx.recv_deadline(Instant::now() + Duration::from_secs(60))
         });
         wait_parked_any(&ch);
@@ -302,7 +300,7 @@ fn mpmc_exactly_once() {
             let producers: Vec<_> = (0..P)
                 .map(|p| {
                     let ch = ch.clone();
-                    spawn(mode, p, move || {
+                    go(mode, p, move || {
                         for i in 0..N {
                             ch.send(p * N + i).unwrap();
                         }
@@ -312,7 +310,7 @@ fn mpmc_exactly_once() {
             let consumers: Vec<_> = (0..P)
                 .map(|c| {
                     let (ch, out) = (ch.clone(), out.clone());
-                    spawn(mode, c + 1, move || {
+                    go(mode, c + 1, move || {
                         let mut seen = Vec::new();
                         for v in &ch {
                             seen.push(v);

@@ -1,10 +1,8 @@
 //! `Context`: cancel, deadlines, propagation to children, `done()` in select.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{spawn, MODES};
 use gochan::{select, Chan, Context, ContextError};
+use goro_test_support::{go, MODES};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -61,7 +59,7 @@ fn child_of_ended_parent_starts_ended() {
 #[test]
 fn deadline_fires_and_propagates() {
     for mode in MODES {
-        let h = spawn(mode, 0, || {
+        let h = go(mode, 0, || {
             let start = Instant::now();
             let (ctx, _cancel) =
                 Context::with_timeout(&Context::background(), Duration::from_millis(3));
@@ -100,7 +98,7 @@ fn cancel_stops_workers() {
         let workers: Vec<_> = (0..4)
             .map(|i| {
                 let (ctx, out) = (ctx.clone(), out.clone());
-                spawn(mode, i, move || loop {
+                go(mode, i, move || loop {
                     select! {
                         send(out, i) -> _ => {}
                         recv(ctx.done()) -> _ => return ctx.err(),

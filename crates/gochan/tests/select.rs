@@ -1,12 +1,12 @@
-//! `Select` and `select!` semantics: firing, nil cases, duplicates, self-select, wake-up by
-//! close, timeouts unlinking every node, fairness; from goroutines, threads and mixed.
+//! `Select` and `select!` mechanics: firing, nil cases, a send and a receive case parked on
+//! one channel, wake-up by close, timeouts unlinking every node, opposite-order selects, the
+//! random order of parked cases; from goroutines, threads and mixed. Go's select tests
+//! (self-select, duplicate channels, fairness) are ported in tests/tests/select_test.rs.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{spawn, MODES};
 use gochan::internal::{queue_lens, wait_parked};
 use gochan::{select, Chan, Select, SendError};
+use goro_test_support::{go, MODES};
 use std::time::Duration;
 
 #[test]
@@ -60,27 +60,12 @@ fn nil_cases_never_fire() {
 }
 
 #[test]
-fn send_and_receive_on_one_channel_in_one_select() {
-    // A buffered channel: with room, the send case is ready; with a value, the receive is.
-    let c = Chan::new(1);
-    let mut sends = 0;
-    let mut recvs = 0;
-    for _ in 0..200 {
-        select! {
-            send(c, 1) -> r => { r.unwrap(); sends += 1 }
-            recv(c) -> v => { assert_eq!(v, Some(1)); recvs += 1 }
-        }
-    }
-    assert!(sends >= 100 && sends - recvs <= 1, "{sends} {recvs}");
-}
-
-#[test]
 fn parked_select_is_woken_by_close() {
     for mode in MODES {
         let a = Chan::<i32>::new(0);
         let b = Chan::<i32>::new(0);
         let (a2, b2) = (a.clone(), b.clone());
-        let h = spawn(mode, 0, move || {
+        let h = go(mode, 0, move || {
             select! {
                 recv(a2) -> v => (0, v),
                 recv(b2) -> v => (1, v),
@@ -100,7 +85,7 @@ fn parked_send_case_gets_value_back_on_close() {
     for mode in MODES {
         let a = Chan::<String>::new(0);
         let a2 = a.clone();
-        let h = spawn(
+        let h = go(
             mode,
             0,
             move || select! { send(a2, "x".to_string()) -> r => r },
@@ -116,7 +101,7 @@ fn parked_select_takes_exactly_one() {
     for mode in MODES {
         let chans: Vec<Chan<usize>> = (0..3).map(|_| Chan::new(0)).collect();
         let cs = chans.clone();
-        let h = spawn(mode, 0, move || {
+        let h = go(mode, 0, move || {
             let mut sel = Select::new();
             for c in &cs {
                 sel.recv(c);
@@ -141,34 +126,6 @@ fn parked_select_takes_exactly_one() {
         for c in &chans {
             assert_eq!(queue_lens(c), (0, 0));
         }
-    }
-}
-
-#[test]
-fn duplicate_channel_in_one_select() {
-    // Go's TestSelectDuplicateChannel without the sleeps.
-    for mode in MODES {
-        let c = Chan::<i32>::new(0);
-        let d = Chan::<i32>::new(0);
-        let e = Chan::<i32>::new(0);
-        let (c1, d1, e1) = (c.clone(), d.clone(), e.clone());
-        let a = spawn(mode, 0, move || {
-            select! {
-                recv(c1) -> _ => {}
-                recv(c1) -> _ => {}
-                recv(d1) -> _ => {}
-            }
-            e1.send(9).unwrap();
-        });
-        wait_parked(&c, 0, 2);
-        let c2 = c.clone();
-        let b = spawn(mode, 1, move || c2.recv());
-        wait_parked(&c, 0, 3);
-        d.send(7).unwrap(); // wakes A, which must leave c's queue cleanly
-        assert_eq!(e.recv(), Some(9));
-        c.send(8).unwrap(); // must reach B
-        assert_eq!(b.join(), Some(8), "{mode:?}");
-        a.join();
     }
 }
 
@@ -202,7 +159,7 @@ fn opposite_order_selects_do_not_deadlock() {
         let hs: Vec<_> = (0..2)
             .map(|k| {
                 let (a, b) = (a.clone(), b.clone());
-                spawn(mode, k, move || {
+                go(mode, k, move || {
                     let mut got = 0;
                     for _ in 0..500 {
                         if k == 0 {
@@ -227,34 +184,6 @@ fn opposite_order_selects_do_not_deadlock() {
     }
 }
 
-/// Every always-ready case gets about 1/N of the selects.
-#[test]
-fn fairness_among_ready_cases() {
-    const N: usize = 4;
-    const TRIALS: usize = 40_000;
-    let chans: Vec<Chan<()>> = (0..N).map(|_| Chan::new(1)).collect();
-    let mut counts = [0usize; N];
-    for _ in 0..TRIALS {
-        for c in &chans {
-            let _ = c.try_send(());
-        }
-        let i = select! {
-            recv(chans[0]) -> _ => 0,
-            recv(chans[1]) -> _ => 1,
-            recv(chans[2]) -> _ => 2,
-            recv(chans[3]) -> _ => 3,
-        };
-        counts[i] += 1;
-    }
-    // Expected 10,000 each, sd ~87: allow ±6%, about 7 sigma.
-    for c in counts {
-        assert!(
-            (c as f64 / TRIALS as f64 - 0.25).abs() < 0.015,
-            "{counts:?}"
-        );
-    }
-}
-
 /// A parked select's cases on one channel are queued in random order, so a partner that
 /// arrives later does not always take the same case.
 #[test]
@@ -263,7 +192,7 @@ fn parked_cases_on_one_channel_fire_at_random() {
     let mut ones = 0;
     for _ in 0..200 {
         let c1 = c.clone();
-        let h = spawn(common::Mode::Threads, 0, move || {
+        let h = go(goro_test_support::Mode::Threads, 0, move || {
             select! {
                 send(c1, 1) -> r => r.unwrap(),
                 send(c1, 0) -> r => r.unwrap(),

@@ -3,10 +3,8 @@
 //! consumer or comes back to its producer in a `SendError`, exactly once.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{spawn, Mode, MODES};
 use gochan::{select, Chan, SendError};
+use goro_test_support::{go, Mode, MODES};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -22,7 +20,7 @@ fn run(mode: Mode) {
     let producers: Vec<_> = (0..PRODUCERS)
         .map(|p| {
             let chans = chans.clone();
-            spawn(mode, p, move || {
+            go(mode, p, move || {
                 let mut returned = Vec::new();
                 for i in 0..PER_PRODUCER {
                     let id = p * PER_PRODUCER + i;
@@ -49,7 +47,7 @@ fn run(mode: Mode) {
         .map(|c| {
             let mut chans = chans.clone();
             let received = received.clone();
-            spawn(mode, c + PRODUCERS, move || {
+            go(mode, c + PRODUCERS, move || {
                 let mut got = Vec::new();
                 if c % 2 == 0 {
                     for v in &chans[c % CAPS.len()] {

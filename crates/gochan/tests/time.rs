@@ -2,16 +2,14 @@
 //! machine may be late, never early.
 #![cfg(not(loom))]
 
-mod common;
-
-use common::{spawn, MODES};
 use gochan::{after, never, select, tick, Ticker};
+use goro_test_support::{go, MODES};
 use std::time::{Duration, Instant};
 
 #[test]
 fn after_fires_once_not_early() {
     for mode in MODES {
-        let h = spawn(mode, 0, || {
+        let h = go(mode, 0, || {
             let start = Instant::now();
             let rx = after(Duration::from_millis(3));
             let at = rx.recv().unwrap();

@@ -3,29 +3,18 @@
 #![cfg(not(loom))]
 
 use gopoll::net::{TcpListener, TcpStream, UdpSocket};
+use goro_test_support::{goroutine, tcp_pair};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> gmp_sched::JoinHandle<T> {
-    // SAFETY: the test closures keep no thread-bound state across blocking calls.
-    unsafe { gmp_sched::spawn(f) }
-}
-
-fn pair() -> (TcpStream, TcpStream) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (s, _) = l.accept().unwrap();
-    (c, s)
-}
-
 #[test]
 fn read_deadline_passes_goroutine_and_thread() {
-    let (c, _s) = pair();
+    let (c, _s) = tcp_pair();
     let c = Arc::new(c);
     c.set_read_deadline(Some(Instant::now() + Duration::from_millis(20)));
     let c2 = c.clone();
-    let e = go(move || (&*c2).read(&mut [0; 8]).unwrap_err())
+    let e = goroutine(move || (&*c2).read(&mut [0; 8]).unwrap_err())
         .join()
         .unwrap();
     assert_eq!(e.kind(), io::ErrorKind::TimedOut);
@@ -42,7 +31,7 @@ fn read_deadline_passes_goroutine_and_thread() {
 #[test]
 fn deadline_moved_into_the_past_wakes_parked_read() {
     for in_goroutine in [true, false] {
-        let (c, _s) = pair();
+        let (c, _s) = tcp_pair();
         let c = Arc::new(c);
         // Parked with a deadline an hour away: only the move can end it.
         c.set_read_deadline(Some(Instant::now() + Duration::from_secs(3600)));
@@ -57,7 +46,7 @@ fn deadline_moved_into_the_past_wakes_parked_read() {
         };
         let m = std::thread::spawn(mover);
         let e = if in_goroutine {
-            go(read).join().unwrap()
+            goroutine(read).join().unwrap()
         } else {
             read()
         };
@@ -69,7 +58,7 @@ fn deadline_moved_into_the_past_wakes_parked_read() {
 #[test]
 fn deadline_set_while_parked_without_one_is_armed() {
     for in_goroutine in [true, false] {
-        let (c, _s) = pair();
+        let (c, _s) = tcp_pair();
         let c = Arc::new(c);
         let c2 = c.clone();
         let read = move || (&*c2).read(&mut [0; 8]).unwrap_err();
@@ -81,7 +70,7 @@ fn deadline_set_while_parked_without_one_is_armed() {
             })
         };
         let e = if in_goroutine {
-            go(read).join().unwrap()
+            goroutine(read).join().unwrap()
         } else {
             read()
         };
@@ -92,11 +81,11 @@ fn deadline_set_while_parked_without_one_is_armed() {
 
 #[test]
 fn extended_deadline_lets_the_read_finish() {
-    let (c, s) = pair();
+    let (c, s) = tcp_pair();
     let c = Arc::new(c);
     c.set_read_deadline(Some(Instant::now() + Duration::from_secs(3600)));
     let c2 = c.clone();
-    let r = go(move || {
+    let r = goroutine(move || {
         let mut b = [0; 2];
         (&*c2).read_exact(&mut b).map(|()| b)
     });
@@ -107,9 +96,9 @@ fn extended_deadline_lets_the_read_finish() {
 
 #[test]
 fn write_deadline_on_a_full_socket() {
-    let (c, _s) = pair();
+    let (c, _s) = tcp_pair();
     c.set_write_deadline(Some(Instant::now() + Duration::from_millis(20)));
-    let e = go(move || loop {
+    let e = goroutine(move || loop {
         // Nobody reads: the buffers fill and the write parks until the deadline.
         if let Err(e) = (&c).write(&[0; 65536]) {
             return e;
@@ -124,7 +113,7 @@ fn write_deadline_on_a_full_socket() {
 fn accept_deadline() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.set_read_deadline(Some(Instant::now() + Duration::from_millis(10)));
-    let e = go(move || l.accept().map(|_| ()).unwrap_err())
+    let e = goroutine(move || l.accept().map(|_| ()).unwrap_err())
         .join()
         .unwrap();
     assert_eq!(e.kind(), io::ErrorKind::TimedOut);

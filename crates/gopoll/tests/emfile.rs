@@ -4,19 +4,15 @@
 #![cfg(not(loom))]
 
 use gopoll::net::TcpListener;
+use goro_test_support::goroutine;
 use std::os::fd::OwnedFd;
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> gmp_sched::JoinHandle<T> {
-    // SAFETY: the test closure keeps no thread-bound state across blocking calls.
-    unsafe { gmp_sched::spawn(f) }
-}
 
 #[test]
 fn accept_emfile_returns_error_then_recovers() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     // Start the runtime before the fds run out (its Ms need none, but be safe).
-    go(|| ()).join().unwrap();
+    goroutine(|| ()).join().unwrap();
     let _client = std::net::TcpStream::connect(addr).unwrap();
 
     // Lower the soft limit to what is open now plus a little, then use those up.
@@ -39,7 +35,7 @@ fn accept_emfile_returns_error_then_recovers() {
         hog.push(f.into());
     }
 
-    let (l, e) = go(move || {
+    let (l, e) = goroutine(move || {
         let e = l.accept().map(|_| ()).unwrap_err();
         (l, e)
     })
@@ -51,6 +47,6 @@ fn accept_emfile_returns_error_then_recovers() {
     hog.clear();
     // SAFETY: `lim` is the limit we read above.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
-    let (s, _) = go(move || l.accept()).join().unwrap().unwrap();
+    let (s, _) = goroutine(move || l.accept()).join().unwrap().unwrap();
     assert_eq!(s.peer_addr().unwrap(), _client.local_addr().unwrap());
 }

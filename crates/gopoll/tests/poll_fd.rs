@@ -2,14 +2,10 @@
 #![cfg(not(loom))]
 
 use gopoll::PollFd;
+use goro_test_support::goroutine;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> gmp_sched::JoinHandle<T> {
-    // SAFETY: the test closures keep no thread-bound state across blocking calls.
-    unsafe { gmp_sched::spawn(f) }
-}
 
 fn pipe() -> (File, File) {
     let mut fds = [0; 2];
@@ -28,13 +24,13 @@ fn pipe() -> (File, File) {
 fn pipe_between_goroutines() {
     let (r, w) = pipe();
     let (r, w) = (PollFd::new(r).unwrap(), PollFd::new(w).unwrap());
-    let reader = go(move || {
+    let reader = goroutine(move || {
         let mut r = r;
         let mut all = Vec::new();
         r.read_to_end(&mut all).unwrap();
         all
     });
-    let writer = go(move || {
+    let writer = goroutine(move || {
         let mut w = w;
         // 1 MiB through a 64 KiB pipe: the writer parks on a full pipe many times.
         for i in 0..256u32 {

@@ -3,23 +3,19 @@
 #![cfg(not(loom))]
 
 use gopoll::net::{TcpListener, TcpStream};
+use goro_test_support::goroutine;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> gmp_sched::JoinHandle<T> {
-    // SAFETY: the test closures keep no thread-bound state across blocking calls.
-    unsafe { gmp_sched::spawn(f) }
-}
 
 /// Serves `n` connections, one goroutine each, echoing until EOF.
 fn echo_server(n: usize) -> (std::net::SocketAddr, gmp_sched::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
-    let h = go(move || {
+    let h = goroutine(move || {
         let mut conns = Vec::new();
         for _ in 0..n {
             let (c, _) = l.accept().unwrap();
-            conns.push(go(move || {
+            conns.push(goroutine(move || {
                 let mut buf = [0; 4096];
                 loop {
                     match (&c).read(&mut buf) {
@@ -48,7 +44,7 @@ fn round_trip(addr: std::net::SocketAddr, data: Vec<u8>) {
     let c = TcpStream::connect(addr).unwrap();
     let w = c.try_clone().unwrap();
     let expect = data.clone();
-    let writer = go(move || {
+    let writer = goroutine(move || {
         (&w).write_all(&data).unwrap();
         w.shutdown(Shutdown::Write).unwrap();
     });
@@ -62,7 +58,7 @@ fn round_trip(addr: std::net::SocketAddr, data: Vec<u8>) {
 fn echo_goroutine_clients() {
     let (addr, server) = echo_server(8);
     let clients: Vec<_> = (0..8)
-        .map(|i| go(move || round_trip(addr, pattern(i, 200_000 + i * 1000))))
+        .map(|i| goroutine(move || round_trip(addr, pattern(i, 200_000 + i * 1000))))
         .collect();
     for c in clients {
         c.join().unwrap();
@@ -92,7 +88,7 @@ fn thread_server_goroutine_client() {
         c.read_to_end(&mut all).unwrap();
         c.write_all(&all).unwrap();
     });
-    go(move || {
+    goroutine(move || {
         let mut c = TcpStream::connect(addr).unwrap();
         let data = pattern(7, 300_000);
         // The server reads everything before answering: the write must not deadlock
@@ -113,7 +109,7 @@ fn half_close_then_reply() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let (s, _) = l.accept().unwrap();
-    let server = go(move || {
+    let server = goroutine(move || {
         let mut req = Vec::new();
         (&s).read_to_end(&mut req).unwrap(); // EOF after the client's CloseWrite
         (&s).write_all(&req).unwrap();
@@ -152,9 +148,9 @@ fn reset_peer_fails_read_and_write_without_sigpipe() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let (s, _) = l.accept().unwrap();
-    go(move || {
+    goroutine(move || {
         // A goroutine parked in read is woken by the reset.
-        let r = go(move || {
+        let r = goroutine(move || {
             let mut buf = [0; 16];
             let e = (&c).read(&mut buf).unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
@@ -207,7 +203,7 @@ fn connect_refused() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let e = go(move || TcpStream::connect(addr).unwrap_err())
+    let e = goroutine(move || TcpStream::connect(addr).unwrap_err())
         .join()
         .unwrap();
     assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
@@ -222,7 +218,7 @@ fn ipv6_loopback() {
         return;
     };
     let addr = l.local_addr().unwrap();
-    let h = go(move || {
+    let h = goroutine(move || {
         let (mut s, peer) = l.accept().unwrap();
         assert!(peer.is_ipv6());
         s.write_all(b"v6").unwrap();
@@ -240,8 +236,8 @@ fn close_wakes_parked_read_and_accept() {
     let c = std::sync::Arc::new(TcpStream::connect(l.local_addr().unwrap()).unwrap());
     let (_s, _) = l.accept().unwrap();
     let (l2, c2) = (l.clone(), c.clone());
-    let acceptor = go(move || l2.accept().map(|_| ()).unwrap_err());
-    let reader = go(move || (&*c2).read(&mut [0; 8]).unwrap_err());
+    let acceptor = goroutine(move || l2.accept().map(|_| ()).unwrap_err());
+    let reader = goroutine(move || (&*c2).read(&mut [0; 8]).unwrap_err());
     let thread_reader = {
         let c3 = c.clone();
         std::thread::spawn(move || (&*c3).read(&mut [0; 8]).unwrap_err())
@@ -269,7 +265,7 @@ fn many_readers_on_one_stream_all_get_data() {
     let readers: Vec<_> = (0..4)
         .map(|_| {
             let c = c.clone();
-            go(move || {
+            goroutine(move || {
                 let mut b = [0; 1];
                 (&*c).read_exact(&mut b).unwrap();
                 b[0]
@@ -290,10 +286,10 @@ fn new_connections_have_nodelay_on_both_ends() {
     // goroutines and threads alike.
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
-    for goroutine in [true, false] {
+    for on_goroutine in [true, false] {
         let dial = move || TcpStream::connect(addr).unwrap();
-        let c = if goroutine {
-            go(dial).join().unwrap()
+        let c = if on_goroutine {
+            goroutine(dial).join().unwrap()
         } else {
             std::thread::spawn(dial).join().unwrap()
         };

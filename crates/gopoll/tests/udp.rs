@@ -2,12 +2,8 @@
 #![cfg(not(loom))]
 
 use gopoll::net::UdpSocket;
+use goro_test_support::goroutine;
 use std::sync::Arc;
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> gmp_sched::JoinHandle<T> {
-    // SAFETY: the test closures keep no thread-bound state across blocking calls.
-    unsafe { gmp_sched::spawn(f) }
-}
 
 #[test]
 fn ping_pong_goroutine_and_thread() {
@@ -15,7 +11,7 @@ fn ping_pong_goroutine_and_thread() {
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (aa, ba) = (a.local_addr().unwrap(), b.local_addr().unwrap());
     a.connect(ba).unwrap();
-    let server = go(move || {
+    let server = goroutine(move || {
         let mut buf = [0; 64];
         for _ in 0..1000 {
             let (n, from) = b.recv_from(&mut buf).unwrap();
@@ -43,7 +39,7 @@ fn several_receivers_share_one_socket() {
     let receivers: Vec<_> = (0..8)
         .map(|_| {
             let (s, ack) = (s.clone(), ack_tx.clone());
-            go(move || {
+            goroutine(move || {
                 let mut got = Vec::new();
                 let mut buf = [0; 8];
                 for _ in 0..50 {
@@ -74,7 +70,7 @@ fn several_receivers_share_one_socket() {
 fn close_wakes_receiver() {
     let s = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
     let s2 = s.clone();
-    let r = go(move || s2.recv_from(&mut [0; 8]).unwrap_err());
+    let r = goroutine(move || s2.recv_from(&mut [0; 8]).unwrap_err());
     s.close();
     assert!(gopoll::is_closed(&r.join().unwrap()));
 }

@@ -2,41 +2,19 @@
 #![cfg(not(loom))]
 
 use gopoll::net::{UnixDatagram, UnixListener, UnixStream};
+use goro_test_support::{goroutine, TempDir};
 use std::io::{Read, Write};
-use std::path::PathBuf;
-
-fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> gmp_sched::JoinHandle<T> {
-    // SAFETY: the test closures keep no thread-bound state across blocking calls.
-    unsafe { gmp_sched::spawn(f) }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("gopoll-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn stream_echo_goroutine_per_connection() {
     let dir = TempDir::new("ustream");
     let path = dir.0.join("echo.sock");
     let l = UnixListener::bind(&path).unwrap();
-    let server = go(move || {
+    let server = goroutine(move || {
         let mut hs = Vec::new();
         for _ in 0..16 {
             let (c, _) = l.accept().unwrap();
-            hs.push(go(move || {
+            hs.push(goroutine(move || {
                 let mut buf = [0; 1024];
                 loop {
                     match (&c).read(&mut buf).unwrap() {
@@ -51,12 +29,12 @@ fn stream_echo_goroutine_per_connection() {
     let clients: Vec<_> = (0..16u8)
         .map(|i| {
             let path = path.clone();
-            go(move || {
+            goroutine(move || {
                 let mut c = UnixStream::connect(&path).unwrap();
                 let msg = vec![i; 50_000];
                 let w = c.try_clone().unwrap();
                 let m2 = msg.clone();
-                let wh = go(move || {
+                let wh = goroutine(move || {
                     (&w).write_all(&m2).unwrap();
                     w.shutdown(std::net::Shutdown::Write).unwrap();
                 });
@@ -74,7 +52,7 @@ fn stream_echo_goroutine_per_connection() {
 #[test]
 fn stream_pair_between_thread_and_goroutine() {
     let (mut a, b) = UnixStream::pair().unwrap();
-    let g = go(move || {
+    let g = goroutine(move || {
         let mut b = b;
         let mut s = String::new();
         b.read_to_string(&mut s).unwrap();
@@ -90,7 +68,7 @@ fn datagrams() {
     let dir = TempDir::new("udgram");
     let path = dir.0.join("dg.sock");
     let server = UnixDatagram::bind(&path).unwrap();
-    let g = go(move || {
+    let g = goroutine(move || {
         let mut buf = [0; 16];
         let mut sum = 0u32;
         for _ in 0..100 {

@@ -1,22 +1,20 @@
 //! Cond from goroutines, threads, and both at once.
 #![cfg(not(loom))]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{start, wait_until, Kind, MIXES};
+use goro_test_support::{go, wait_until, Mode, MODES};
 use gosync::{Cond, Mutex};
 
 /// signal wakes waiters one at a time; every waiter of every kind gets woken once.
 #[test]
 fn signal_wakes_one_each() {
-    for kinds in MIXES {
+    for mode in MODES {
         let state = Arc::new((Mutex::new((0usize, 0usize)), Cond::new())); // (tokens, woken)
         let waiters: Vec<_> = (0..6)
             .map(|i| {
                 let state = Arc::clone(&state);
-                start(kinds[i % kinds.len()], move || {
+                go(mode, i, move || {
                     let (m, c) = &*state;
                     let mut g = c.wait_while(m.lock(), |(tokens, _)| *tokens == 0);
                     g.0 -= 1;
@@ -31,19 +29,19 @@ fn signal_wakes_one_each() {
         for h in waiters {
             h.join();
         }
-        assert_eq!(*state.0.lock(), (0, 6), "{kinds:?}");
+        assert_eq!(*state.0.lock(), (0, 6), "{mode:?}");
     }
 }
 
 /// broadcast wakes every parked waiter.
 #[test]
 fn broadcast_wakes_all() {
-    for kinds in MIXES {
+    for mode in MODES {
         let state = Arc::new((Mutex::new((false, 0usize)), Cond::new())); // (open, parked)
         let waiters: Vec<_> = (0..8)
             .map(|i| {
                 let state = Arc::clone(&state);
-                start(kinds[i % kinds.len()], move || {
+                go(mode, i, move || {
                     let (m, c) = &*state;
                     let mut g = m.lock();
                     g.1 += 1;
@@ -70,11 +68,11 @@ fn broadcast_wakes_all() {
 fn ping_pong_loses_no_signal() {
     const ROUNDS: usize = 1_000;
     let state = Arc::new((Mutex::new(0usize), Cond::new()));
-    let handles: Vec<_> = [(0, Kind::Goroutine), (1, Kind::Thread)]
+    let handles: Vec<_> = [(0, Mode::Goroutines), (1, Mode::Threads)]
         .into_iter()
         .map(|(me, kind)| {
             let state = Arc::clone(&state);
-            start(kind, move || {
+            go(kind, 0, move || {
                 let (m, c) = &*state;
                 for _ in 0..ROUNDS {
                     let mut g = c.wait_while(m.lock(), |turn| *turn % 2 != me);
@@ -99,7 +97,7 @@ fn parked_waiters_do_not_hold_threads() {
     let waiters: Vec<_> = (0..n)
         .map(|_| {
             let state = Arc::clone(&state);
-            start(Kind::Goroutine, move || {
+            go(Mode::Goroutines, 0, move || {
                 let (m, c) = &*state;
                 let mut g = m.lock();
                 g.1 += 1;
@@ -109,7 +107,7 @@ fn parked_waiters_do_not_hold_threads() {
         .collect();
     wait_until(|| state.0.lock().1 == n);
     let state2 = Arc::clone(&state);
-    start(Kind::Goroutine, move || {
+    go(Mode::Goroutines, 0, move || {
         state2.0.lock().0 = true;
         state2.1.broadcast();
     })

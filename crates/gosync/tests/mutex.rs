@@ -1,12 +1,10 @@
 //! Mutex from goroutines, threads, and both at once.
 #![cfg(not(loom))]
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{go, run_all, start, wait_until, Kind, MIXES};
+use goro_test_support::{go, run_all, wait_until, Mode, MODES};
 use gosync::Mutex;
 
 /// Every critical section runs alone and is counted exactly once.
@@ -14,11 +12,11 @@ use gosync::Mutex;
 fn counts_every_critical_section() {
     const WORKERS: usize = 8;
     const ITERS: usize = 2_000;
-    for kinds in MIXES {
+    for mode in MODES {
         let m = Arc::new(Mutex::new(0usize));
         let inside = Arc::new(AtomicBool::new(false));
         let (m2, inside2) = (Arc::clone(&m), Arc::clone(&inside));
-        run_all(kinds, WORKERS, move |_| {
+        run_all(mode, WORKERS, move |_| {
             for _ in 0..ITERS {
                 let mut g = m2.lock();
                 assert!(!inside2.swap(true, Ordering::Relaxed), "two owners at once");
@@ -26,7 +24,7 @@ fn counts_every_critical_section() {
                 inside2.store(false, Ordering::Relaxed);
             }
         });
-        assert_eq!(*m.lock(), WORKERS * ITERS, "{kinds:?}");
+        assert_eq!(*m.lock(), WORKERS * ITERS, "{mode:?}");
         assert_eq!(m.waiters(), 0);
         assert!(!m.is_locked());
     }
@@ -35,14 +33,14 @@ fn counts_every_critical_section() {
 /// try_lock never waits and fails while anyone holds the lock.
 #[test]
 fn try_lock_fails_while_held_elsewhere() {
-    for kind in [Kind::Goroutine, Kind::Thread] {
+    for kind in [Mode::Goroutines, Mode::Threads] {
         let m = Arc::new(Mutex::new(1));
         let g = m.lock();
         let m2 = Arc::clone(&m);
-        start(kind, move || assert!(m2.try_lock().is_none())).join();
+        go(kind, 0, move || assert!(m2.try_lock().is_none())).join();
         drop(g);
         let m2 = Arc::clone(&m);
-        start(kind, move || assert_eq!(*m2.try_lock().unwrap(), 1)).join();
+        go(kind, 0, move || assert_eq!(*m2.try_lock().unwrap(), 1)).join();
     }
 }
 
@@ -51,7 +49,7 @@ fn try_lock_fails_while_held_elsewhere() {
 fn guard_unlocks_on_another_thread() {
     static M: Mutex<u32> = Mutex::new(0);
     let (tx, rx) = std::sync::mpsc::channel();
-    go(move || {
+    go(Mode::Goroutines, 0, move || {
         let mut g = M.lock();
         *g += 1;
         tx.send(g).unwrap();
@@ -74,14 +72,17 @@ fn parked_goroutines_do_not_hold_threads() {
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let m = Arc::clone(&m);
-            go(move || *m.lock() += 1)
+            go(Mode::Goroutines, 0, move || *m.lock() += 1)
         })
         .collect();
     wait_until(|| m.waiters() == n);
     // Every P would be stuck if a parked goroutine kept its M.
     let ran = Arc::new(AtomicBool::new(false));
     let ran2 = Arc::clone(&ran);
-    go(move || ran2.store(true, Ordering::Relaxed)).join();
+    go(Mode::Goroutines, 0, move || {
+        ran2.store(true, Ordering::Relaxed)
+    })
+    .join();
     assert!(ran.load(Ordering::Relaxed));
     drop(g);
     for h in handles {
@@ -111,9 +112,9 @@ fn ping_pong_between_goroutine_and_thread() {
     let turn = Arc::new(Mutex::new(0usize));
     let spins = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
-    for (me, kind) in [(0, Kind::Goroutine), (1, Kind::Thread)] {
+    for (me, kind) in [(0, Mode::Goroutines), (1, Mode::Threads)] {
         let (turn, spins) = (Arc::clone(&turn), Arc::clone(&spins));
-        handles.push(start(kind, move || {
+        handles.push(go(kind, 0, move || {
             let mut mine = 0;
             while mine < ROUNDS {
                 let mut t = turn.lock();

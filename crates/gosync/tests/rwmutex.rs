@@ -1,12 +1,10 @@
 //! RwMutex from goroutines, threads, and both at once.
 #![cfg(not(loom))]
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::Arc;
 
-use common::{go, run_all, start, wait_until, Kind, MIXES};
+use goro_test_support::{go, run_all, wait_until, Mode, MODES};
 use gosync::RwMutex;
 
 /// Writers exclude everyone, readers exclude writers, and every write is counted once.
@@ -14,12 +12,12 @@ use gosync::RwMutex;
 fn readers_and_writers_exclude_each_other() {
     const WORKERS: usize = 8;
     const ITERS: usize = 1_000;
-    for kinds in MIXES {
+    for mode in MODES {
         let rw = Arc::new(RwMutex::new(0usize));
         // > 0: readers inside; -1: a writer inside.
         let activity = Arc::new(AtomicIsize::new(0));
         let (rw2, act) = (Arc::clone(&rw), Arc::clone(&activity));
-        run_all(kinds, WORKERS, move |i| {
+        run_all(mode, WORKERS, move |i| {
             for j in 0..ITERS {
                 if (i + j) % 4 == 0 {
                     let mut g = rw2.write();
@@ -40,18 +38,18 @@ fn readers_and_writers_exclude_each_other() {
         let writes: usize = (0..WORKERS)
             .map(|i| (0..ITERS).filter(|j| (i + j) % 4 == 0).count())
             .sum();
-        assert_eq!(*rw.read(), writes, "{kinds:?}");
+        assert_eq!(*rw.read(), writes, "{mode:?}");
     }
 }
 
 /// Many readers hold the lock at once, from goroutines and threads.
 #[test]
 fn readers_share() {
-    for kind in [Kind::Goroutine, Kind::Thread] {
+    for kind in [Mode::Goroutines, Mode::Threads] {
         let rw = Arc::new(RwMutex::new(7));
         let g = rw.read();
         let rw2 = Arc::clone(&rw);
-        start(kind, move || assert_eq!(*rw2.read(), 7)).join();
+        go(kind, 0, move || assert_eq!(*rw2.read(), 7)).join();
         assert!(rw.try_write().is_none());
         drop(g);
         assert!(rw.try_write().is_some());
@@ -62,19 +60,19 @@ fn readers_share() {
 /// readers leave; the held-back reader follows.
 #[test]
 fn waiting_writer_blocks_new_readers() {
-    for kind in [Kind::Goroutine, Kind::Thread] {
+    for kind in [Mode::Goroutines, Mode::Threads] {
         let rw = Arc::new(RwMutex::new(0));
         let first = rw.read();
         let wrote = Arc::new(AtomicBool::new(false));
         let (rw2, wrote2) = (Arc::clone(&rw), Arc::clone(&wrote));
-        let writer = start(kind, move || {
+        let writer = go(kind, 0, move || {
             *rw2.write() = 1;
             wrote2.store(true, Ordering::Relaxed);
         });
         // The writer has announced itself once new readers are refused.
         wait_until(|| rw.try_read().is_none());
         let rw3 = Arc::clone(&rw);
-        let reader = start(kind, move || assert_eq!(*rw3.read(), 1));
+        let reader = go(kind, 0, move || assert_eq!(*rw3.read(), 1));
         assert!(!wrote.load(Ordering::Relaxed));
         drop(first);
         writer.join();
@@ -94,13 +92,13 @@ fn parked_readers_do_not_hold_threads() {
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let (rw, done) = (Arc::clone(&rw), Arc::clone(&done));
-            go(move || {
+            go(Mode::Goroutines, 0, move || {
                 let _r = rw.read();
                 done.fetch_add(1, Ordering::Relaxed);
             })
         })
         .collect();
-    go(|| ()).join();
+    go(Mode::Goroutines, 0, || ()).join();
     assert_eq!(done.load(Ordering::Relaxed), 0);
     drop(w);
     for h in handles {

@@ -1,25 +1,23 @@
 //! WaitGroup from goroutines, threads, and both at once.
 #![cfg(not(loom))]
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{start, wait_until, Kind, MIXES};
+use goro_test_support::{go, goroutine, wait_until, Mode, MODES};
 use gosync::WaitGroup;
 
 /// Waiters of every kind return only once every counted worker of every kind is done.
 #[test]
 fn several_waiters_and_workers() {
-    for kinds in MIXES {
+    for mode in MODES {
         let wg = WaitGroup::new();
         let finished = Arc::new(AtomicUsize::new(0));
         wg.add(8);
         let waiters: Vec<_> = (0..4)
             .map(|i| {
                 let (wg, finished) = (wg.clone(), Arc::clone(&finished));
-                start(kinds[i % kinds.len()], move || {
+                go(mode, i, move || {
                     wg.wait();
                     assert_eq!(finished.load(Ordering::Relaxed), 8);
                 })
@@ -29,7 +27,7 @@ fn several_waiters_and_workers() {
         let workers: Vec<_> = (0..8)
             .map(|i| {
                 let (wg, finished) = (wg.clone(), Arc::clone(&finished));
-                start(kinds[i % kinds.len()], move || {
+                go(mode, i, move || {
                     finished.fetch_add(1, Ordering::Relaxed);
                     wg.done();
                 })
@@ -49,15 +47,15 @@ fn reuse_after_wait() {
     let wg = WaitGroup::new();
     for round in 0..20 {
         let kind = if round % 2 == 0 {
-            Kind::Goroutine
+            Mode::Goroutines
         } else {
-            Kind::Thread
+            Mode::Threads
         };
         wg.add(3);
         let hs: Vec<_> = (0..3)
             .map(|_| {
                 let wg = wg.clone();
-                start(kind, move || wg.done())
+                go(kind, 0, move || wg.done())
             })
             .collect();
         wg.wait();
@@ -71,17 +69,12 @@ fn reuse_after_wait() {
 #[test]
 fn negative_counter_panics_in_goroutine() {
     let wg = WaitGroup::new();
-    let h = unsafe_go(move || wg.done());
+    let h = goroutine(move || wg.done());
     let err = h.join().unwrap_err();
     assert_eq!(
         err.downcast_ref::<String>().unwrap(),
         "sync: negative WaitGroup counter"
     );
-}
-
-fn unsafe_go(f: impl FnOnce() + Send + 'static) -> gmp_sched::JoinHandle<()> {
-    // SAFETY: the closure holds only a WaitGroup handle, no thread-bound state.
-    unsafe { gmp_sched::spawn(f) }
 }
 
 /// `go` counts the goroutine in; a panicking one still counts as done and its panic reaches
@@ -117,12 +110,12 @@ fn parked_waiters_do_not_hold_threads() {
     let waiters: Vec<_> = (0..n)
         .map(|_| {
             let wg = wg.clone();
-            start(Kind::Goroutine, move || wg.wait())
+            go(Mode::Goroutines, 0, move || wg.wait())
         })
         .collect();
     wait_until(|| wg.waiters() == n as u32);
     let wg2 = wg.clone();
-    start(Kind::Goroutine, move || wg2.done()).join();
+    go(Mode::Goroutines, 0, move || wg2.done()).join();
     for h in waiters {
         h.join();
     }
