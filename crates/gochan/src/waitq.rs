@@ -392,7 +392,7 @@ impl Drop for Wakeup {
     }
 }
 
-/// Aborts the process if a panic unwinds past it. Held while a stack-allocated node is
+/// Stops the process with a fatal error (`crate::loom::fatal`) if a panic unwinds past it. Held while a stack-allocated node is
 /// linked into a queue: unwinding then would leave a dangling pointer in the queue. Nothing in
 /// that window is expected to panic; this turns a bug into a clean stop instead of UB.
 pub(crate) struct AbortOnUnwind {
@@ -412,8 +412,42 @@ impl Drop for AbortOnUnwind {
         // loom reports a failed model (a deadlock, say) by panicking in the blocked threads;
         // let that unwind so the report is readable. The execution is thrown away after.
         if cfg!(not(loom)) && std::thread::panicking() && !self.was_panicking {
-            eprintln!("gochan: panic while a channel waiter was queued; aborting");
-            std::process::abort();
+            crate::loom::fatal(format_args!(
+                "gochan: panic while a channel waiter was queued"
+            ));
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::AbortOnUnwind;
+
+    /// Set in the child process that must die.
+    const CHILD: &str = "GOCHAN_FATAL_CHILD";
+
+    #[test]
+    fn a_panic_past_a_queued_waiter_is_a_fatal_error() {
+        if std::env::var_os(CHILD).is_some() {
+            let _guard = AbortOnUnwind::new();
+            panic!("a bug while a node is linked");
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "waitq::tests::a_panic_past_a_queued_waiter_is_a_fatal_error",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .expect("the child runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the child survived: {err}");
+        assert!(
+            err.contains("fatal error: gochan: panic while a channel waiter was queued"),
+            "{err}"
+        );
     }
 }
