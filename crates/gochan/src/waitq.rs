@@ -36,7 +36,8 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
-use gmp_sched::{WaitReason, Waiter};
+use crate::loom::Waiter;
+use gmp_sched::WaitReason;
 use std::cell::Cell;
 use std::ptr;
 use std::time::Instant;
@@ -81,10 +82,10 @@ impl Parker {
 
     /// Spins (then yields) a little while nobody has finished with this parker.
     fn spin_for_done(&self) {
-        for step in 0..10u32 {
+        for step in 0..crate::loom::PARKER_SPINS {
             if step < 6 {
                 for _ in 0..(1u32 << step) {
-                    std::hint::spin_loop();
+                    crate::loom::hint::spin_loop();
                 }
             } else {
                 std::thread::yield_now();
@@ -99,8 +100,8 @@ impl Parker {
     /// `gmp_sched::park`.
     fn park(reason: WaitReason, deadline: Option<Instant>, release: impl FnOnce()) {
         match deadline {
-            None => gmp_sched::park(reason, release),
-            Some(d) => gmp_sched::park_until(reason, d, release),
+            None => crate::loom::park(reason, release),
+            Some(d) => crate::loom::park_until(reason, d, release),
         }
     }
 
@@ -123,11 +124,7 @@ impl Parker {
         deadline: Option<Instant>,
         release: impl FnOnce(),
     ) -> Outcome {
-        #[cfg(not(loom))]
-        let spin = !gmp_sched::in_goroutine() && gmp_sched::can_spin(0);
-        #[cfg(loom)]
-        let spin = false;
-        if spin {
+        if crate::loom::parker_spins() {
             // A plain thread on a multicore machine: unlock, then spin briefly before
             // sleeping, as crossbeam's waiters do; a partner on another CPU often answers
             // within microseconds, far sooner than a futex wake-up round trip. (Goroutines

@@ -128,6 +128,8 @@ pub(crate) fn throw(msg: &str) -> ! {
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod internal {
+    pub use crate::loom::set_spin;
+
     pub use crate::loom::clock::{
         set_step as set_clock_step, set_thread_step as set_thread_clock_step,
     };
@@ -143,6 +145,12 @@ pub mod internal {
             left_by_last_waiter: STARVATION_LEFT_LAST.with(|c| c.get()),
             left_by_short_waiter: STARVATION_LEFT_SHORT.with(|c| c.get()),
         }
+    }
+
+    /// How many times, over all executions so far of models run from the calling test thread,
+    /// a spinning mutex waiter set WOKEN (needs `set_spin(true)`).
+    pub fn spinners_that_set_woken() -> usize {
+        crate::mutex::internal_stats::SPINNER_SET_WOKEN.with(|c| c.get())
     }
 
     /// Counts of starvation-mode transitions (see [`starvation_transitions`]).
