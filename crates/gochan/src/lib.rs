@@ -132,6 +132,8 @@ pub use crate::time::{after, never, tick, Ticker};
 /// What the macros (and loom models) need; not public API.
 #[doc(hidden)]
 pub mod internal {
+    #[cfg(loom)]
+    pub use crate::loom::set_spin;
     pub use crate::select::{select, CaseRef, Mode, RecvCase, SendCase};
 
     /// `(parked senders, parked receivers)` of `ch` (nodes of selects that already fired

@@ -1,13 +1,51 @@
 //! std or loom, picked by `cfg(loom)`: every atomic, lock and `UnsafeCell` in this crate
 //! comes from here, so the code loom checks is the code that ships. Under loom the channel
-//! lock blocks instead of spinning and parkers wait on a loom `Notify` (see `hchan.rs` and
-//! `waitq.rs` for why); everything else is the same code.
+//! lock blocks instead of spinning (see `hchan.rs`) and parkers wait on gmp-sched's loom
+//! `Waiter` (a `Notify`); the parker's spin path runs when a model asks for it (`set_spin`).
 
 #[cfg(not(loom))]
 pub(crate) use std::{hint, sync};
 
 #[cfg(loom)]
-pub(crate) use loom::sync;
+pub(crate) use loom::{hint, sync};
+
+#[cfg(loom)]
+pub use self::model::set_spin;
+pub(crate) use gmp_sched::{park, park_until, Waiter};
+
+/// Whether a parker on a plain thread spins before it parks (`Parker::wait`): on a
+/// multicore machine, outside goroutines, as crossbeam's waiters do.
+#[cfg(not(loom))]
+pub(crate) fn parker_spins() -> bool {
+    !gmp_sched::in_goroutine() && gmp_sched::can_spin(0)
+}
+
+/// Under loom: whether the model asked for the spinning parker ([`set_spin`]).
+#[cfg(loom)]
+pub(crate) fn parker_spins() -> bool {
+    model::SPIN.with(|s| s.get())
+}
+
+/// How many rounds a spinning parker spins before it parks: a few under loom (each is a
+/// branch of the model), ten in production.
+pub(crate) const PARKER_SPINS: u32 = if cfg!(loom) { 1 } else { 10 };
+
+/// Under loom: the parker's spin path (`can_spin` is false there).
+#[cfg(loom)]
+mod model {
+
+    std::thread_local! {
+        /// Whether parkers spin first, for models run from the calling test thread (a std
+        /// thread-local of the thread that runs `loom::model`).
+        pub(super) static SPIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Makes parkers take the spin path (`Parker::wait`) in models run from the calling test
+    /// thread. Call it before `loom::model`, never inside one.
+    pub fn set_spin(on: bool) {
+        SPIN.with(|s| s.set(on));
+    }
+}
 
 /// Yields the OS thread (the channel lock's slow path; loom builds block instead).
 #[cfg(not(loom))]
@@ -41,3 +79,26 @@ impl<T> UnsafeCell<T> {
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
+
+/// The runtime's one fatal path: prints `fatal error: {msg}` to stderr and aborts, exactly as
+/// `gmp_sched`'s own fatal errors do (stack overflow, a panicking scheduler). Written to a
+/// locked stderr, not with `eprintln!`, so a test's output capture cannot swallow it. Under
+/// loom it panics instead, so the model reports the failure.
+///
+/// This should be `gmp_sched::fatal` itself; that function is `pub(crate)` today (see issue
+/// 13, "One fatal path"): once gmp-sched exposes it (`#[doc(hidden)] pub`), this body becomes
+/// a call to it.
+#[cfg(not(loom))]
+#[cold]
+pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "fatal error: {msg}");
+    std::process::abort()
+}
+
+/// Under loom a fatal error fails the model: it panics with the same text.
+#[cfg(loom)]
+#[cold]
+pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
+    panic!("fatal error: {msg}")
+}

@@ -36,7 +36,8 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
-use gmp_sched::{WaitReason, Waiter};
+use crate::loom::Waiter;
+use gmp_sched::WaitReason;
 use std::cell::Cell;
 use std::ptr;
 use std::time::Instant;
@@ -81,10 +82,10 @@ impl Parker {
 
     /// Spins (then yields) a little while nobody has finished with this parker.
     fn spin_for_done(&self) {
-        for step in 0..10u32 {
+        for step in 0..crate::loom::PARKER_SPINS {
             if step < 6 {
                 for _ in 0..(1u32 << step) {
-                    std::hint::spin_loop();
+                    crate::loom::hint::spin_loop();
                 }
             } else {
                 std::thread::yield_now();
@@ -99,8 +100,8 @@ impl Parker {
     /// `gmp_sched::park`.
     fn park(reason: WaitReason, deadline: Option<Instant>, release: impl FnOnce()) {
         match deadline {
-            None => gmp_sched::park(reason, release),
-            Some(d) => gmp_sched::park_until(reason, d, release),
+            None => crate::loom::park(reason, release),
+            Some(d) => crate::loom::park_until(reason, d, release),
         }
     }
 
@@ -123,11 +124,7 @@ impl Parker {
         deadline: Option<Instant>,
         release: impl FnOnce(),
     ) -> Outcome {
-        #[cfg(not(loom))]
-        let spin = !gmp_sched::in_goroutine() && gmp_sched::can_spin(0);
-        #[cfg(loom)]
-        let spin = false;
-        if spin {
+        if crate::loom::parker_spins() {
             // A plain thread on a multicore machine: unlock, then spin briefly before
             // sleeping, as crossbeam's waiters do; a partner on another CPU often answers
             // within microseconds, far sooner than a futex wake-up round trip. (Goroutines
@@ -392,7 +389,7 @@ impl Drop for Wakeup {
     }
 }
 
-/// Aborts the process if a panic unwinds past it. Held while a stack-allocated node is
+/// Stops the process with a fatal error (`crate::loom::fatal`) if a panic unwinds past it. Held while a stack-allocated node is
 /// linked into a queue: unwinding then would leave a dangling pointer in the queue. Nothing in
 /// that window is expected to panic; this turns a bug into a clean stop instead of UB.
 pub(crate) struct AbortOnUnwind {
@@ -412,8 +409,42 @@ impl Drop for AbortOnUnwind {
         // loom reports a failed model (a deadlock, say) by panicking in the blocked threads;
         // let that unwind so the report is readable. The execution is thrown away after.
         if cfg!(not(loom)) && std::thread::panicking() && !self.was_panicking {
-            eprintln!("gochan: panic while a channel waiter was queued; aborting");
-            std::process::abort();
+            crate::loom::fatal(format_args!(
+                "gochan: panic while a channel waiter was queued"
+            ));
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::AbortOnUnwind;
+
+    /// Set in the child process that must die.
+    const CHILD: &str = "GOCHAN_FATAL_CHILD";
+
+    #[test]
+    fn a_panic_past_a_queued_waiter_is_a_fatal_error() {
+        if std::env::var_os(CHILD).is_some() {
+            let _guard = AbortOnUnwind::new();
+            panic!("a bug while a node is linked");
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "waitq::tests::a_panic_past_a_queued_waiter_is_a_fatal_error",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .expect("the child runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the child survived: {err}");
+        assert!(
+            err.contains("fatal error: gochan: panic while a channel waiter was queued"),
+            "{err}"
+        );
     }
 }

@@ -116,24 +116,20 @@ pub use once::Once;
 pub use rwmutex::{RwMutex, RwMutexReadGuard, RwMutexWriteGuard};
 pub use waitgroup::WaitGroup;
 
-/// A broken internal invariant: the process cannot go on (Go: `throw`/`fatal`).
-/// Under loom it panics instead, so the model reports it.
+/// A broken internal invariant or a misuse the process cannot survive (Go: `throw`/`fatal`):
+/// prints `fatal error: {msg}` and aborts, as every fatal error of the runtime does (see
+/// `loom::fatal`). Under loom it panics instead, so the model reports it.
 #[cold]
-#[track_caller]
 pub(crate) fn throw(msg: &str) -> ! {
-    #[cfg(loom)]
-    panic!("{msg}");
-    #[cfg(not(loom))]
-    {
-        eprintln!("fatal error: {msg} (at {})", std::panic::Location::caller());
-        std::process::abort();
-    }
+    loom::fatal(format_args!("{msg}"))
 }
 
 /// What the loom models in `loom-tests` need. Not part of the API.
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod internal {
+    pub use crate::loom::set_spin;
+
     pub use crate::loom::clock::{
         set_step as set_clock_step, set_thread_step as set_thread_clock_step,
     };
@@ -151,6 +147,12 @@ pub mod internal {
         }
     }
 
+    /// How many times, over all executions so far of models run from the calling test thread,
+    /// a spinning mutex waiter set WOKEN (needs `set_spin(true)`).
+    pub fn spinners_that_set_woken() -> usize {
+        crate::mutex::internal_stats::SPINNER_SET_WOKEN.with(|c| c.get())
+    }
+
     /// Counts of starvation-mode transitions (see [`starvation_transitions`]).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct StarvationTransitions {
@@ -160,5 +162,36 @@ pub mod internal {
         pub left_by_last_waiter: usize,
         /// A hand-off receiver cleared STARVING because it waited under 1 ms.
         pub left_by_short_waiter: usize,
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    /// Set in the child process that must die.
+    const CHILD: &str = "GOSYNC_FATAL_CHILD";
+
+    #[test]
+    fn unlock_of_unlocked_mutex_is_a_fatal_error() {
+        if std::env::var_os(CHILD).is_some() {
+            crate::mutex::RawMutex::new().unlock();
+            unreachable!("the unlock aborts the process");
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "tests::unlock_of_unlocked_mutex_is_a_fatal_error",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .expect("the child runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the child survived: {err}");
+        assert!(
+            err.contains("fatal error: sync: unlock of unlocked mutex"),
+            "{err}"
+        );
     }
 }

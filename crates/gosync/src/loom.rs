@@ -15,6 +15,42 @@ pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicU32, Ato
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex as QueueLock, MutexGuard as QueueGuard};
 
+#[cfg(loom)]
+pub use self::model::set_spin;
+#[cfg(loom)]
+pub(crate) use self::model::{can_spin, do_spin};
+#[cfg(not(loom))]
+pub(crate) use gmp_sched::{can_spin, do_spin};
+pub(crate) use gmp_sched::{park, Waiter};
+
+/// Under loom: the spinner path of the mutex (gmp-sched's `can_spin` is always false there).
+#[cfg(loom)]
+mod model {
+
+    std::thread_local! {
+        /// Whether `can_spin` allows a spin, for models run from the calling test thread
+        /// (a std thread-local of the thread that runs `loom::model`, as the clock step).
+        static SPIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Lets a lock waiter spin once (`can_spin(0)`) in models run from the calling test
+    /// thread. Call it before `loom::model`, never inside one.
+    pub fn set_spin(on: bool) {
+        SPIN.with(|s| s.set(on));
+    }
+
+    /// Go's `sync_runtime_canSpin`, shrunk for loom: one spin iteration when the model asks
+    /// for spinning ([`set_spin`]), none otherwise.
+    pub(crate) fn can_spin(iter: u32) -> bool {
+        iter < 1 && SPIN.with(|s| s.get())
+    }
+
+    /// Go's `procyield`: one loom spin hint (loom lets the other threads run).
+    pub(crate) fn do_spin() {
+        loom::hint::spin_loop();
+    }
+}
+
 /// Locks a wait-queue lock. Nothing panics while one is held, but a poisoned lock is taken
 /// anyway: the queue it guards is consistent between any two statements that touch it.
 pub(crate) fn lock_queue<T>(lock: &QueueLock<T>) -> QueueGuard<'_, T> {
@@ -147,4 +183,27 @@ pub(crate) mod clock {
     pub fn set_step(nanos: u64) {
         STEP_NS.with(|s| s.set(nanos));
     }
+}
+
+/// The runtime's one fatal path: prints `fatal error: {msg}` to stderr and aborts, exactly as
+/// `gmp_sched`'s own fatal errors do (stack overflow, a panicking scheduler). Written to a
+/// locked stderr, not with `eprintln!`, so a test's output capture cannot swallow it. Under
+/// loom it panics instead, so the model reports the failure.
+///
+/// This should be `gmp_sched::fatal` itself; that function is `pub(crate)` today (see issue
+/// 13, "One fatal path"): once gmp-sched exposes it (`#[doc(hidden)] pub`), this body becomes
+/// a call to it.
+#[cfg(not(loom))]
+#[cold]
+pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "fatal error: {msg}");
+    std::process::abort()
+}
+
+/// Under loom a fatal error fails the model: it panics with the same text.
+#[cfg(loom)]
+#[cold]
+pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
+    panic!("fatal error: {msg}")
 }

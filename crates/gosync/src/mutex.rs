@@ -119,7 +119,7 @@ impl RawMutex {
         loop {
             // Spin only in normal mode while locked: in starvation mode the mutex goes to the
             // queue head anyway.
-            if old & (LOCKED | STARVING) == LOCKED && gmp_sched::can_spin(iter) {
+            if old & (LOCKED | STARVING) == LOCKED && crate::loom::can_spin(iter) {
                 // Tell unlock not to wake a parked waiter: we are awake and will take it.
                 if !awoke
                     && old & WOKEN == 0
@@ -130,8 +130,10 @@ impl RawMutex {
                         .is_ok()
                 {
                     awoke = true;
+                    #[cfg(loom)]
+                    internal_stats::bump(&internal_stats::SPINNER_SET_WOKEN);
                 }
-                gmp_sched::do_spin();
+                crate::loom::do_spin();
                 iter += 1;
                 old = self.state.load(Ordering::Relaxed);
                 continue;
@@ -287,6 +289,8 @@ pub(crate) mod internal_stats {
         pub(crate) static STARVATION_LEFT_LAST: Cell<usize> = const { Cell::new(0) };
         /// Times a hand-off receiver cleared STARVING because it waited under 1 ms.
         pub(crate) static STARVATION_LEFT_SHORT: Cell<usize> = const { Cell::new(0) };
+        /// Times a spinning waiter set WOKEN (so the unlock it raced woke nobody).
+        pub(crate) static SPINNER_SET_WOKEN: Cell<usize> = const { Cell::new(0) };
     }
 
     /// Adds one to `counter`.

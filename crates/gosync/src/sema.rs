@@ -30,7 +30,8 @@
 use std::cell::Cell;
 use std::ptr;
 
-use gmp_sched::{park, WaitReason, Waiter};
+use crate::loom::{park, Waiter};
+use gmp_sched::WaitReason;
 
 use crate::loom::{fence, lock_queue, AtomicBool, AtomicU32, Ordering, QueueLock};
 
