@@ -53,7 +53,6 @@ mod clock;
 mod config;
 #[cfg(not(loom))]
 mod dump;
-#[cfg(not(loom))]
 mod fatal;
 #[cfg(not(loom))]
 mod g;
@@ -103,6 +102,8 @@ pub use sleep::{sleep, Timer};
 pub use spawn::{spawn, JoinHandle};
 #[cfg(not(loom))]
 pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
+#[doc(hidden)]
+pub use fatal::fatal;
 
 /// What loom-tests need to reach (under `cfg(loom)` only).
 #[cfg(loom)]

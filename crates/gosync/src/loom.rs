@@ -185,25 +185,6 @@ pub(crate) mod clock {
     }
 }
 
-/// The runtime's one fatal path: prints `fatal error: {msg}` to stderr and aborts, exactly as
-/// `gmp_sched`'s own fatal errors do (stack overflow, a panicking scheduler). Written to a
-/// locked stderr, not with `eprintln!`, so a test's output capture cannot swallow it. Under
-/// loom it panics instead, so the model reports the failure.
-///
-/// This should be `gmp_sched::fatal` itself; that function is `pub(crate)` today (see issue
-/// 13, "One fatal path"): once gmp-sched exposes it (`#[doc(hidden)] pub`), this body becomes
-/// a call to it.
-#[cfg(not(loom))]
-#[cold]
-pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "fatal error: {msg}");
-    std::process::abort()
-}
-
-/// Under loom a fatal error fails the model: it panics with the same text.
-#[cfg(loom)]
-#[cold]
-pub(crate) fn fatal(msg: std::fmt::Arguments<'_>) -> ! {
-    panic!("fatal error: {msg}")
-}
+/// The runtime's one fatal path (`gmp_sched::fatal`): `fatal error: {msg}` on stderr, then
+/// abort; under loom a panic with the same text, so the model fails.
+pub(crate) use gmp_sched::fatal;
