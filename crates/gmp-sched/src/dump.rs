@@ -162,6 +162,7 @@ where
         RUN_MAINS.fetch_sub(1, Ordering::SeqCst);
         r.unwrap_or_else(|e| std::panic::resume_unwind(e))
     };
+    crate::sched::set_check_dead(check_dead);
     // SAFETY: the caller answers for `f`; `main` adds no thread-bound state.
     let h = unsafe { crate::spawn(main) };
     h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
@@ -381,6 +382,8 @@ static DUMP_REQUESTED: AtomicBool = AtomicBool::new(false);
 /// gmp_sched::dump_on_sigquit();
 /// ```
 pub fn dump_on_sigquit() {
+    // Sysmon prints the dump: it must run even before the first goroutine.
+    crate::sysmon::start();
     extern "C" fn on_quit(_: libc::c_int) {
         DUMP_REQUESTED.store(true, Ordering::Relaxed);
     }

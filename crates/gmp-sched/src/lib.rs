@@ -92,6 +92,8 @@ pub use dump::{
     check_leaks, dump, dump_on_sigquit, goroutines, metrics, run, GoroutineInfo, GoroutineState,
     Metrics,
 };
+#[doc(hidden)]
+pub use fatal::fatal;
 #[cfg(not(loom))]
 pub use local::LocalKey;
 #[cfg(not(loom))]
@@ -102,8 +104,6 @@ pub use sleep::{sleep, Timer};
 pub use spawn::{spawn, JoinHandle};
 #[cfg(not(loom))]
 pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
-#[doc(hidden)]
-pub use fatal::fatal;
 
 /// What loom-tests need to reach (under `cfg(loom)` only).
 #[cfg(loom)]

@@ -165,3 +165,60 @@ pub(crate) fn new_m(h: Handoff, thread_name: &str, main: fn(Arc<M>, Handoff)) {
             ))
         });
 }
+
+/// The timer sleeper: the one idle M that parks with a timeout, at the earliest timer of all
+/// Ps, so that timers fire with every other M asleep. Adding an earlier timer pokes it (and
+/// the netpoller, if it waits there). Go has no such M: its idle Ms sleep in the netpoller
+/// until the next timer (findRunnable's pollUntil), which is what this slot arranges.
+///
+/// Invariant: at most one M is the sleeper, and the deadline it holds is the one it sleeps
+/// to; the slot's lock orders a claim against `poke_if_later`, so an earlier timer is either
+/// seen by the claim or pokes the claimant.
+pub(crate) struct Sleeper(Mutex<Option<(u64, Arc<M>)>>);
+
+impl Sleeper {
+    pub(crate) fn new() -> Sleeper {
+        Sleeper(Mutex::new(None))
+    }
+
+    /// `me` is about to park: `next()` gives the earliest timer (epoch nanoseconds) and
+    /// whether it is still in the future. `me` becomes the sleeper if it is and no sleeper
+    /// waits for an earlier one. Returns the deadline to sleep to, if `me` is the sleeper,
+    /// and whether the earliest timer is already due.
+    pub(crate) fn claim(
+        &self,
+        me: &Arc<M>,
+        next: impl FnOnce() -> (u64, bool),
+    ) -> (Option<u64>, bool) {
+        let mut sl = self.0.lock().unwrap();
+        let (next, future) = next();
+        let mine = future && sl.as_ref().is_none_or(|(d, _)| next < *d);
+        if mine {
+            *sl = Some((next, me.clone()));
+        }
+        (mine.then_some(next), !future)
+    }
+
+    /// Stops `me` being the sleeper, if it is.
+    pub(crate) fn clear(&self, me: &Arc<M>) {
+        let mut sl = self.0.lock().unwrap();
+        if sl.as_ref().is_some_and(|(_, m)| Arc::ptr_eq(m, me)) {
+            *sl = None;
+        }
+    }
+
+    /// A timer due at `when` was added: pokes the sleeper if it sleeps past it. False if
+    /// there is no sleeper, and the caller must wake an M itself.
+    pub(crate) fn poke_if_later(&self, when: u64) -> bool {
+        let sl = self.0.lock().unwrap();
+        match &*sl {
+            Some((d, m)) if when < *d => {
+                m.poke();
+                crate::netpoll::wake_blocked();
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+}

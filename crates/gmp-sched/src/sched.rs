@@ -23,10 +23,9 @@
 
 use crate::clock::{self, instant_of, nanos};
 use crate::config::{Builder, Config, Error, MAX_PROCS};
-use crate::dump;
 use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
-use crate::m::{self, cur, new_m, set_cur, Handoff, Woke, M, NO_P};
+use crate::m::{self, cur, new_m, set_cur, Handoff, Sleeper, Woke, M, NO_P};
 use crate::netpoll;
 use crate::overflow;
 use crate::p::{PState, Pin, P};
@@ -39,6 +38,16 @@ use crossbeam_deque::{Injector, Steal};
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+/// The deadlock check, installed by `run` (the diagnostics above this layer): called by an M
+/// about to park, under the idle lock, with the number of Ms parked. A named hook: the one
+/// way the scheduler calls up (Go's stopm calls checkdead through mput).
+static CHECK_DEAD: OnceLock<fn(usize)> = OnceLock::new();
+
+/// Installs the deadlock check (once; later calls change nothing).
+pub(crate) fn set_check_dead(check: fn(usize)) {
+    let _ = CHECK_DEAD.set(check);
+}
 
 /// Stealing passes over all Ps before giving up (Go: stealTries).
 const STEAL_TRIES: usize = 4;
@@ -63,7 +72,7 @@ pub(crate) struct Sched {
     /// Threads outside the M count (sysmon, a plain thread) moving work between places the
     /// deadlock detector looks at; see [`InFlight`].
     pub(crate) inflight: InFlightCount,
-    sleeper: Mutex<Option<(u64, Arc<M>)>>,
+    sleeper: Sleeper,
     thread_name: String,
 }
 
@@ -153,7 +162,7 @@ impl Sched {
             allgs: Registry::new(),
             nlockedidle: AtomicUsize::new(0),
             inflight: InFlightCount::new(),
-            sleeper: Mutex::new(None),
+            sleeper: Sleeper::new(),
             thread_name: cfg.thread_name,
         }
     }
@@ -266,10 +275,7 @@ fn start_m(p: usize, spinning: bool) {
     };
     match m {
         Some(m) => m.hand(h),
-        None => {
-            crate::sysmon::start();
-            new_m(h, &get().thread_name, m_main)
-        }
+        None => new_m(h, &get().thread_name, m_main),
     }
 }
 
@@ -978,21 +984,16 @@ fn stop_m(ms: &mut MState) -> bool {
     let s = get();
     let me = ms.m.clone();
     // Become the timer sleeper if a timer is pending and no sleeper waits for an earlier one.
-    let (deadline, overdue) = {
-        let mut sl = s.sleeper.lock().unwrap();
+    let (deadline, overdue) = s.sleeper.claim(&me, || {
         let next = s
             .active()
             .iter()
             .map(|p| p.timers.next())
             .min()
             .unwrap_or(u64::MAX);
-        let future = next > nanos(Instant::now());
-        let mine = future && sl.as_ref().is_none_or(|(d, _)| next < *d);
-        if mine {
-            *sl = Some((next, me.clone()));
-        }
-        (mine.then(|| instant_of(next)), !future)
-    };
+        (next, next > nanos(Instant::now()))
+    });
+    let deadline = deadline.map(instant_of);
     // A timer fell due since we last looked (a periodic one re-armed, or one added on a busy
     // P): run it with an idle P (`find_runnable` fires every active P's due timers). With no
     // idle P it is for the Ps' own Ms, or sysmon's: do not spin on it.
@@ -1003,7 +1004,7 @@ fn stop_m(ms: &mut MState) -> bool {
     // ready fds then wake goroutines without anybody else polling.
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
     if let Some(readied) = netpoll::block(timeout) {
-        clear_sleeper(&me);
+        s.sleeper.clear(&me);
         let got_p = take_idle_p(ms, false);
         let many = readied.len() > 1;
         for g in readied {
@@ -1019,13 +1020,15 @@ fn stop_m(ms: &mut MState) -> bool {
     {
         let mut idle = s.idle.lock().unwrap();
         idle.ms.push(me.clone());
-        dump::check_dead(idle.ms.len() + s.nlockedidle.load(Ordering::SeqCst));
+        if let Some(check_dead) = CHECK_DEAD.get() {
+            check_dead(idle.ms.len() + s.nlockedidle.load(Ordering::SeqCst));
+        }
     }
     let woke = me.wait(Some(
         deadline.unwrap_or_else(|| Instant::now() + IDLE_M_EXIT),
     ));
     if deadline.is_some() {
-        clear_sleeper(&me);
+        s.sleeper.clear(&me);
     }
     match woke {
         Woke::Handed(h) => {
@@ -1056,29 +1059,11 @@ fn stop_m(ms: &mut MState) -> bool {
     }
 }
 
-/// Stops `me` being the timer sleeper, if it is.
-fn clear_sleeper(me: &Arc<M>) {
-    let mut sl = get().sleeper.lock().unwrap();
-    if sl.as_ref().is_some_and(|(_, m)| Arc::ptr_eq(m, me)) {
-        *sl = None;
-    }
-}
-
 /// A timer due at `when` was added: wake the timer sleeper if it sleeps past it, or an M if
 /// there is no sleeper (Go: wakeNetPoller).
 pub(crate) fn timer_added(when: u64) {
-    let s = get();
-    let sl = s.sleeper.lock().unwrap();
-    match &*sl {
-        Some((d, m)) if when < *d => {
-            m.poke();
-            netpoll::wake_blocked();
-        }
-        Some(_) => {}
-        None => {
-            drop(sl);
-            wake_p();
-        }
+    if !get().sleeper.poke_if_later(when) {
+        wake_p();
     }
 }
 

@@ -240,6 +240,9 @@ where
     let g = crate::sched::gfree_get();
     // SAFETY: a G from `gfree_get` is new or dead and referenced by us alone.
     unsafe { g.reuse(id, task.clone(), spawned_at, crate::dump::current_scope()) };
+    // Sysmon watches goroutines (syscalls, hogs, the netpoller): it starts with the first
+    // (Go starts it before main). A runtime used only for timers from threads needs none.
+    crate::sysmon::start();
     if let Err(e) = crate::sched::spawn_g(g) {
         panic!("goro: cannot allocate a goroutine stack: {e}");
     }

@@ -29,14 +29,16 @@ const TIMER_LATE_NS: u64 = 1_000_000;
 
 static START: Once = Once::new();
 
-/// Starts sysmon (once, with the first M).
+/// Starts sysmon (once: with the first goroutine, or `dump_on_sigquit`).
 pub(crate) fn start() {
     START.call_once(|| {
-        std::thread::Builder::new()
+        if let Err(e) = std::thread::Builder::new()
             .name("goro-sysmon".into())
             .stack_size(128 * 1024)
             .spawn(run)
-            .expect("goro: cannot create the sysmon thread");
+        {
+            crate::fatal::fatal(format_args!("cannot create the sysmon thread: {e}"));
+        }
     });
 }
 
