@@ -57,6 +57,8 @@ mod fatal;
 #[cfg(not(loom))]
 mod g;
 #[cfg(not(loom))]
+mod gfree;
+#[cfg(not(loom))]
 mod local;
 #[cfg(not(loom))]
 mod m;
@@ -64,6 +66,10 @@ mod m;
 mod netpoll;
 #[cfg(not(loom))]
 mod overflow;
+#[cfg(not(loom))]
+mod park;
+#[cfg(not(loom))]
+mod procresize;
 #[cfg(not(loom))]
 mod registry;
 #[cfg(not(loom))]
@@ -132,7 +138,7 @@ pub fn raise_nofile_limit() {
 #[cfg(not(loom))]
 pub fn yield_now() {
     match g::current() {
-        Some(g) => sched::yield_current(&g),
+        Some(g) => park::yield_current(&g),
         None => std::thread::yield_now(),
     }
 }
@@ -160,7 +166,7 @@ pub fn gomaxprocs() -> usize {
 /// ```
 #[cfg(not(loom))]
 pub fn set_gomaxprocs(n: usize) -> usize {
-    sched::set_gomaxprocs(n)
+    procresize::set_gomaxprocs(n)
 }
 
 /// The number of goroutines that exist: running, runnable or parked (Go's

@@ -29,7 +29,6 @@ use crate::m::{self, cur, new_m, set_cur, Handoff, Sleeper, Woke, M, NO_P};
 use crate::netpoll;
 use crate::overflow;
 use crate::p::{PState, Pin, P};
-use crate::park_state::WaitReason;
 use crate::registry::Registry;
 use crate::stack::StackPool;
 use crate::timer::TimerHeap;
@@ -57,14 +56,14 @@ pub(crate) struct Sched {
     pub(crate) ps: Box<[P]>,
     pub(crate) gomaxprocs: AtomicUsize,
     pub(crate) global: Injector<Arc<G>>,
-    idle: Mutex<Idle>,
+    pub(crate) idle: Mutex<Idle>,
     pub(crate) npidle: AtomicUsize,
     pub(crate) nmspinning: AtomicUsize,
     pub(crate) ngoroutine: AtomicUsize,
     pub(crate) next_gid: AtomicU64,
     pub(crate) stacks: StackPool,
     /// Dead Gs beyond the per-P lists, for reuse.
-    gfree: Mutex<Vec<Arc<G>>>,
+    pub(crate) gfree: Mutex<Vec<Arc<G>>>,
     /// Every live G.
     pub(crate) allgs: Registry,
     /// Ms parked in `stop_locked_m`, waiting for their wired goroutine.
@@ -77,8 +76,8 @@ pub(crate) struct Sched {
 }
 
 /// Idle Ps and idle Ms: Go's `sched.pidle` and `sched.midle`, under one lock.
-struct Idle {
-    ps: Vec<usize>,
+pub(crate) struct Idle {
+    pub(crate) ps: Vec<usize>,
     ms: Vec<Arc<M>>,
 }
 
@@ -417,208 +416,6 @@ pub(crate) fn ready(g: Arc<G>) {
     }
 }
 
-/// Puts a spawned G where it will run: like `ready`.
-pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
-    let s = get();
-    // SAFETY: the new G is ours alone: it is in no queue yet.
-    let stack = match unsafe { g.has_stack() } {
-        true => None,
-        // SAFETY: `with_p` gives us the P, and with it its stack cache, exclusively.
-        false => Some(with_p(|p| s.stacks.get(p.map(|p| unsafe { p.stacks() })))?),
-    };
-    // SAFETY: as above.
-    unsafe { g.prepare(stack) };
-    s.ngoroutine.fetch_add(1, Ordering::Relaxed);
-    s.allgs.add(&g);
-    ready(g);
-    Ok(())
-}
-
-/// Dead Gs kept per P for reuse before half spill to the global list.
-const GFREE_MAX: usize = 64;
-
-/// Keeps a dead G, referenced by nobody else, for the next spawn (Go: gfput).
-fn gfree_put(p: Option<&P>, g: Arc<G>) {
-    let s = get();
-    match p {
-        Some(p) => {
-            // SAFETY: we hold `p`, so its free list is ours.
-            let list = unsafe { p.gfree() };
-            list.push(g);
-            if list.len() > GFREE_MAX {
-                let at = list.len() / 2;
-                s.gfree.lock().unwrap().extend(list.drain(at..));
-            }
-        }
-        None => s.gfree.lock().unwrap().push(g),
-    }
-}
-
-/// A dead G to reuse, if one is free (Go: gfget); else a new one.
-pub(crate) fn gfree_get() -> Arc<G> {
-    let s = get();
-    let local = with_p(|p| {
-        let p = p?;
-        // SAFETY: `with_p` gives us the P, and with it its free list, exclusively.
-        let list = unsafe { p.gfree() };
-        if list.is_empty() {
-            let mut global = s.gfree.lock().unwrap();
-            let at = global.len().saturating_sub(GFREE_MAX / 2);
-            list.extend(global.drain(at..));
-        }
-        list.pop()
-    });
-    local
-        .or_else(|| s.gfree.lock().unwrap().pop())
-        .unwrap_or_else(|| Arc::new(G::new()))
-}
-
-/// The goroutine `id` has returned (or panicked): it leaves the count and the registry
-/// before its joiner wakes, so a joined goroutine is never seen alive.
-pub(crate) fn goroutine_done() {
-    let s = get();
-    s.ngoroutine.fetch_sub(1, Ordering::Relaxed);
-    let g = g::current_ptr();
-    // SAFETY: called by the running goroutine, which its M's running slot keeps alive.
-    s.allgs.remove(unsafe { &*g });
-}
-
-/// Parks the running G `g` (see `waiter::park`).
-pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
-    if g.park.take_notified() {
-        release();
-        return;
-    }
-    let mut release = Some(release);
-    let mut call = || {
-        if let Some(f) = release.take() {
-            f()
-        }
-    };
-    g.parked_at
-        .store(clock::COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
-    if park_direct(g, reason, &mut call) {
-        return;
-    }
-    // SAFETY: `g` is the running G (it came from `g::current`), and `call` lives in this
-    // frame, which stays frozen until the G is resumed, after the M has called it.
-    unsafe {
-        g::set_release(g, &mut call as &mut dyn FnMut() as *mut dyn FnMut());
-        g::switch_out(g, Act::Park, Some(reason));
-    }
-}
-
-/// The parking G `g` switches straight to the G in its P's `runnext`, if there is one and
-/// nothing asks for the scheduler (the 61st tick with global work, a wired goroutine, a P
-/// being retired), finishing its own park on the new G's stack; the new G inherits the time
-/// slice. False: nothing done, use the scheduler.
-fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
-    let (id, gen) = cur();
-    if id == NO_P {
-        return false;
-    }
-    let s = get();
-    let p: &'static P = &s.ps[id];
-    // SAFETY: the running G reads its own field.
-    let wired = unsafe { g.locked_m() }.is_some();
-    // The switch inherits the time slice (the tick stays, as `execute` does for a G from
-    // runnext), so on a tick that looks at the global queue first, let `next_g` do that.
-    if wired
-        || p.id >= s.gomaxprocs.load(Ordering::Relaxed)
-        || (p.schedtick.load(Ordering::Relaxed) % 61 == 0 && !s.global.is_empty())
-        || !p.runnext.is_some()
-    {
-        return false;
-    }
-    // Pinned from here until the new G runs: sysmon cannot retake the P meanwhile.
-    if p.owner.pin(gen) != Pin::Pinned {
-        return false;
-    }
-    let to = match p.runnext.take() {
-        // SAFETY: we own `to`, just taken out of runnext.
-        Some(to) if unsafe { to.locked_m() }.is_none() => to,
-        other => {
-            if let Some(to) = other {
-                p.runnext.put(to);
-            }
-            p.owner.unpin(gen);
-            return false;
-        }
-    };
-    // SAFETY: the running G sets its own park reason.
-    unsafe { g.set_reason(reason) };
-    let to_ptr: *const G = Arc::as_ptr(&to);
-    let from = g::take_running().expect("a running goroutine without its slot");
-    g::set_running(to);
-    let d = DirectPark {
-        from,
-        to: to_ptr,
-        p,
-        gen,
-        release: release as *mut (dyn FnMut() + '_),
-    };
-    // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
-    // has a saved context (it was runnable); `finish_direct` does not switch, and `d.from`
-    // keeps `g` alive until it is done.
-    unsafe { g::switch_direct(g, &*to_ptr, d, finish_direct) };
-    true
-}
-
-/// What `finish_direct` needs, moved to the new G's stack by value: the old G's stack
-/// (where `park_direct`'s locals live) may be resumed by another M once its park commits.
-struct DirectPark<'a> {
-    /// The parking G: the M's reference, out of the running slot.
-    from: Arc<G>,
-    /// The G switched to, kept alive by the M's running slot.
-    to: *const G,
-    /// Our P, pinned by us, in generation `gen`.
-    p: &'static P,
-    gen: u64,
-    /// The park's release function, on the old G's stack: called before the commit only
-    /// (a raw pointer: no reference into that stack outlives the commit).
-    release: *mut (dyn FnMut() + 'a),
-}
-
-/// The end of a direct switch, on the new G's stack with the old G's context saved:
-/// finishes the old G's park and unpins the P. Everything it reads after `commit_park` is
-/// in `d`, its own copy.
-fn finish_direct(d: DirectPark<'_>) {
-    let DirectPark {
-        from,
-        to,
-        p,
-        gen,
-        release,
-    } = d;
-    // SAFETY: `to` is kept alive by the M's running slot.
-    let to: &G = unsafe { &*to };
-    // SAFETY: this M owns `to` now.
-    let (guard, size) = unsafe { to.stack_info() };
-    overflow::enter(guard, to.id(), size);
-    from.status.store(GStatus::Waiting);
-    P::bump(&p.parks);
-    P::bump(&p.switches);
-    // SAFETY: the old G is switched out and cannot resume before `commit_park`, so its
-    // frame, where the release function lives, is frozen and ours until then.
-    unsafe { (*release)() };
-    if !from.park.commit_park() {
-        // An unpark came meanwhile: it runs next, after the new G.
-        from.status.store(GStatus::Runnable);
-        if let Some(old) = p.runnext.put(from) {
-            // SAFETY: the P is pinned by us.
-            unsafe { p.runq() }.push(old);
-        }
-    }
-    to.status.store(GStatus::Running);
-    p.owner.unpin(gen);
-}
-
-/// Moves the running goroutine to the back of its P's queue (Go: Gosched).
-pub(crate) fn yield_current(g: &G) {
-    // SAFETY: `g` is the running G, on its own stack.
-    unsafe { g::switch_out(g, Act::Yield, None) };
-}
-
 /// Takes back this M's P after a goroutine switched out: it is ours again if it is still
 /// in our generation (running, or in a syscall the goroutine parked inside); otherwise
 /// sysmon gave it away and we run on without one.
@@ -705,7 +502,7 @@ fn execute(ms: &mut MState, g: Arc<G>, inherit: bool) -> Option<Arc<G>> {
                 g.status.store(GStatus::Dead);
                 if Arc::strong_count(&g) == 1 {
                     // Nobody else can reach it: recycle it, stack and all (Go: gfput).
-                    gfree_put(p, g);
+                    crate::gfree::gfree_put(p, g);
                 // SAFETY: the G has exited; we own it.
                 } else if let Some(stack) = unsafe { g.take_stack() } {
                     // SAFETY: we hold `p` (if any), so its stack cache is ours.
@@ -1094,45 +891,6 @@ fn retire_p(ms: &mut MState) {
         s.nmspinning.fetch_sub(1, Ordering::SeqCst);
     }
     wake_p();
-}
-
-/// Sets the number of Ps; returns the previous number. 0 only reads it.
-pub(crate) fn set_gomaxprocs(n: usize) -> usize {
-    let s = get();
-    if n == 0 {
-        return s.gomaxprocs.load(Ordering::Relaxed);
-    }
-    let n = n.min(s.ps.len());
-    let old;
-    {
-        let mut idle = s.idle.lock().unwrap();
-        old = s.gomaxprocs.swap(n, Ordering::SeqCst);
-        // Idle Ps beyond n retire at once; running ones retire at their next schedule.
-        let before = idle.ps.len();
-        idle.ps.retain(|&id| id < n);
-        for p in &s.ps[n..] {
-            p.owner.retire_idle();
-        }
-        s.npidle.fetch_sub(before - idle.ps.len(), Ordering::SeqCst);
-        for p in &s.ps[..n] {
-            if p.owner.state() == PState::Retired {
-                p.owner.set_state(PState::Idle);
-                idle.ps.push(p.id);
-                s.npidle.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    }
-    // The caller may be a plain thread, which the deadlock detector does not count.
-    let _in_flight = InFlight::begin();
-    for p in &s.ps[n..old.max(n)] {
-        if p.owner.state() == PState::Retired {
-            p.timers.drain_into(&s.ps[0].timers, timer_added);
-        }
-    }
-    for _ in old..n {
-        wake_p();
-    }
-    old
 }
 
 /// Go's sync_runtime_canSpin: spinning for a lock pays off only with several CPUs, other

@@ -50,7 +50,7 @@ where
         // SAFETY: `run` is called once, by the goroutine, the only user of `f`.
         let f = unsafe { (*self.f.get()).take() }.expect("a goroutine ran twice");
         let r = catch_unwind(AssertUnwindSafe(f));
-        crate::sched::goroutine_done();
+        crate::gfree::goroutine_done();
         self.join.complete(r);
     }
 }
@@ -237,13 +237,13 @@ where
         },
         f: UnsafeCell::new(Some(f)),
     });
-    let g = crate::sched::gfree_get();
+    let g = crate::gfree::gfree_get();
     // SAFETY: a G from `gfree_get` is new or dead and referenced by us alone.
     unsafe { g.reuse(id, task.clone(), spawned_at, crate::dump::current_scope()) };
     // Sysmon watches goroutines (syscalls, hogs, the netpoller): it starts with the first
     // (Go starts it before main). A runtime used only for timers from threads needs none.
     crate::sysmon::start();
-    if let Err(e) = crate::sched::spawn_g(g) {
+    if let Err(e) = crate::gfree::spawn_g(g) {
         panic!("goro: cannot allocate a goroutine stack: {e}");
     }
     // A safe point, as in Go: a goroutine spawning in a long loop whose P sysmon gave away

@@ -149,7 +149,7 @@ mod imp {
         match g.is_null() {
             // SAFETY: the running G is kept alive by its M's running slot while it runs,
             // and `park_current` returns only once it runs again.
-            false => sched::park_current(unsafe { &*g }, reason, release),
+            false => crate::park::park_current(unsafe { &*g }, reason, release),
             true => {
                 release();
                 std::thread::park();
@@ -172,7 +172,7 @@ mod imp {
             Some(g) => {
                 let w = Waiter(Kind::G(g.clone()));
                 let timer = Timer::new(deadline, None, move || w.unpark());
-                sched::park_current(&g, reason, release);
+                crate::park::park_current(&g, reason, release);
                 timer.stop();
             }
             None => {

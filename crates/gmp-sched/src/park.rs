@@ -1,0 +1,154 @@
+//! Parking the running goroutine (Go: proc.go `gopark`/`park_m`, and `Gosched`): through
+//! the M's scheduler stack, or, when the P's `runnext` holds a goroutine, straight to it
+//! (`park_direct`), the new goroutine inheriting the time slice. Either way the wait
+//! queue's lock (`release`) is dropped only after the parking goroutine's context is saved,
+//! so a waker can never resume a goroutine that is still running.
+//!
+//! Invariant: after `commit_park` nothing reads the parking goroutine's stack (another M
+//! may already run it): `finish_direct` works on copies.
+
+use crate::clock;
+use crate::g::{self, Act, GStatus, G};
+use crate::m::{cur, NO_P};
+use crate::overflow;
+use crate::p::{Pin, P};
+use crate::park_state::WaitReason;
+use crate::sched::get;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Parks the running G `g` (see `waiter::park`).
+pub(crate) fn park_current(g: &G, reason: WaitReason, release: impl FnOnce()) {
+    if g.park.take_notified() {
+        release();
+        return;
+    }
+    let mut release = Some(release);
+    let mut call = || {
+        if let Some(f) = release.take() {
+            f()
+        }
+    };
+    g.parked_at
+        .store(clock::COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
+    if park_direct(g, reason, &mut call) {
+        return;
+    }
+    // SAFETY: `g` is the running G (it came from `g::current`), and `call` lives in this
+    // frame, which stays frozen until the G is resumed, after the M has called it.
+    unsafe {
+        g::set_release(g, &mut call as &mut dyn FnMut() as *mut dyn FnMut());
+        g::switch_out(g, Act::Park, Some(reason));
+    }
+}
+
+/// The parking G `g` switches straight to the G in its P's `runnext`, if there is one and
+/// nothing asks for the scheduler (the 61st tick with global work, a wired goroutine, a P
+/// being retired), finishing its own park on the new G's stack; the new G inherits the time
+/// slice. False: nothing done, use the scheduler.
+fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
+    let (id, gen) = cur();
+    if id == NO_P {
+        return false;
+    }
+    let s = get();
+    let p: &'static P = &s.ps[id];
+    // SAFETY: the running G reads its own field.
+    let wired = unsafe { g.locked_m() }.is_some();
+    // The switch inherits the time slice (the tick stays, as `execute` does for a G from
+    // runnext), so on a tick that looks at the global queue first, let `next_g` do that.
+    if wired
+        || p.id >= s.gomaxprocs.load(Ordering::Relaxed)
+        || (p.schedtick.load(Ordering::Relaxed) % 61 == 0 && !s.global.is_empty())
+        || !p.runnext.is_some()
+    {
+        return false;
+    }
+    // Pinned from here until the new G runs: sysmon cannot retake the P meanwhile.
+    if p.owner.pin(gen) != Pin::Pinned {
+        return false;
+    }
+    let to = match p.runnext.take() {
+        // SAFETY: we own `to`, just taken out of runnext.
+        Some(to) if unsafe { to.locked_m() }.is_none() => to,
+        other => {
+            if let Some(to) = other {
+                p.runnext.put(to);
+            }
+            p.owner.unpin(gen);
+            return false;
+        }
+    };
+    // SAFETY: the running G sets its own park reason.
+    unsafe { g.set_reason(reason) };
+    let to_ptr: *const G = Arc::as_ptr(&to);
+    let from = g::take_running().expect("a running goroutine without its slot");
+    g::set_running(to);
+    let d = DirectPark {
+        from,
+        to: to_ptr,
+        p,
+        gen,
+        release: release as *mut (dyn FnMut() + '_),
+    };
+    // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
+    // has a saved context (it was runnable); `finish_direct` does not switch, and `d.from`
+    // keeps `g` alive until it is done.
+    unsafe { g::switch_direct(g, &*to_ptr, d, finish_direct) };
+    true
+}
+
+/// What `finish_direct` needs, moved to the new G's stack by value: the old G's stack
+/// (where `park_direct`'s locals live) may be resumed by another M once its park commits.
+struct DirectPark<'a> {
+    /// The parking G: the M's reference, out of the running slot.
+    from: Arc<G>,
+    /// The G switched to, kept alive by the M's running slot.
+    to: *const G,
+    /// Our P, pinned by us, in generation `gen`.
+    p: &'static P,
+    gen: u64,
+    /// The park's release function, on the old G's stack: called before the commit only
+    /// (a raw pointer: no reference into that stack outlives the commit).
+    release: *mut (dyn FnMut() + 'a),
+}
+
+/// The end of a direct switch, on the new G's stack with the old G's context saved:
+/// finishes the old G's park and unpins the P. Everything it reads after `commit_park` is
+/// in `d`, its own copy.
+fn finish_direct(d: DirectPark<'_>) {
+    let DirectPark {
+        from,
+        to,
+        p,
+        gen,
+        release,
+    } = d;
+    // SAFETY: `to` is kept alive by the M's running slot.
+    let to: &G = unsafe { &*to };
+    // SAFETY: this M owns `to` now.
+    let (guard, size) = unsafe { to.stack_info() };
+    overflow::enter(guard, to.id(), size);
+    from.status.store(GStatus::Waiting);
+    P::bump(&p.parks);
+    P::bump(&p.switches);
+    // SAFETY: the old G is switched out and cannot resume before `commit_park`, so its
+    // frame, where the release function lives, is frozen and ours until then.
+    unsafe { (*release)() };
+    if !from.park.commit_park() {
+        // An unpark came meanwhile: it runs next, after the new G.
+        from.status.store(GStatus::Runnable);
+        if let Some(old) = p.runnext.put(from) {
+            // SAFETY: the P is pinned by us.
+            unsafe { p.runq() }.push(old);
+        }
+    }
+    to.status.store(GStatus::Running);
+    p.owner.unpin(gen);
+}
+
+/// Moves the running goroutine to the back of its P's queue (Go: Gosched).
+pub(crate) fn yield_current(g: &G) {
+    // SAFETY: `g` is the running G, on its own stack.
+    unsafe { g::switch_out(g, Act::Yield, None) };
+}
