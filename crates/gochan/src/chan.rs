@@ -404,21 +404,31 @@ impl<T> fmt::Debug for Chan<T> {
     }
 }
 
-impl<'a, T> IntoIterator for &'a Chan<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
+/// `IntoIterator` for a receiving handle and a reference to it: `for v in &h` is `h.iter()`,
+/// `for v in h` is `$owned` (`$h` bound to the handle), both ending once the channel is
+/// closed and drained.
+macro_rules! into_iter_impls {
+    ($handle:ident, |$h:ident| $owned:expr) => {
+        impl<'a, T> IntoIterator for &'a $handle<T> {
+            type Item = T;
+            type IntoIter = Iter<'a, T>;
+            fn into_iter(self) -> Iter<'a, T> {
+                self.iter()
+            }
+        }
+
+        impl<T> IntoIterator for $handle<T> {
+            type Item = T;
+            type IntoIter = IntoIter<T>;
+            fn into_iter(self) -> IntoIter<T> {
+                let $h = self;
+                $owned
+            }
+        }
+    };
 }
 
-impl<T> IntoIterator for Chan<T> {
-    type Item = T;
-    type IntoIter = IntoIter<T>;
-    fn into_iter(self) -> IntoIter<T> {
-        IntoIter { chan: self }
-    }
-}
+into_iter_impls!(Chan, |chan| IntoIter { chan });
 
 /// Blocking iterator over a channel's values; see [`Chan::iter`].
 ///
@@ -636,18 +646,4 @@ view_methods! {
     fn is_nil() -> bool, "assert!(!h.is_nil());";
 }
 
-impl<'a, T> IntoIterator for &'a Receiver<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<T> IntoIterator for Receiver<T> {
-    type Item = T;
-    type IntoIter = IntoIter<T>;
-    fn into_iter(self) -> IntoIter<T> {
-        self.0.into_iter()
-    }
-}
+into_iter_impls!(Receiver, |r| r.0.into_iter());

@@ -64,47 +64,35 @@ pub trait SendChan {
     fn send_chan(&self) -> &Chan<Self::Item>;
 }
 
-impl<T> RecvChan for Chan<T> {
-    type Item = T;
-    fn recv_chan(&self) -> &Chan<T> {
-        self
-    }
+/// `$trait` for `Chan<T>` itself, for the one-way handle `$handle<T>` (its channel) and for a
+/// reference to any of them.
+macro_rules! chan_impls {
+    ($trait:ident::$method:ident, $handle:ident) => {
+        impl<T> $trait for Chan<T> {
+            type Item = T;
+            fn $method(&self) -> &Chan<T> {
+                self
+            }
+        }
+
+        impl<T> $trait for $handle<T> {
+            type Item = T;
+            fn $method(&self) -> &Chan<T> {
+                self.as_chan()
+            }
+        }
+
+        impl<C: $trait + ?Sized> $trait for &C {
+            type Item = C::Item;
+            fn $method(&self) -> &Chan<C::Item> {
+                (**self).$method()
+            }
+        }
+    };
 }
 
-impl<T> RecvChan for Receiver<T> {
-    type Item = T;
-    fn recv_chan(&self) -> &Chan<T> {
-        self.as_chan()
-    }
-}
-
-impl<C: RecvChan + ?Sized> RecvChan for &C {
-    type Item = C::Item;
-    fn recv_chan(&self) -> &Chan<C::Item> {
-        (**self).recv_chan()
-    }
-}
-
-impl<T> SendChan for Chan<T> {
-    type Item = T;
-    fn send_chan(&self) -> &Chan<T> {
-        self
-    }
-}
-
-impl<T> SendChan for Sender<T> {
-    type Item = T;
-    fn send_chan(&self) -> &Chan<T> {
-        self.as_chan()
-    }
-}
-
-impl<C: SendChan + ?Sized> SendChan for &C {
-    type Item = C::Item;
-    fn send_chan(&self) -> &Chan<C::Item> {
-        (**self).send_chan()
-    }
-}
+chan_impls!(RecvChan::recv_chan, Receiver);
+chan_impls!(SendChan::send_chan, Sender);
 
 /// Which way a case goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,19 +172,27 @@ unsafe fn state<T>(chan: Option<&Hchan<T>>) -> &mut State<T> {
     unsafe { h.state_locked() }
 }
 
+/// The `CaseOps` methods that only ask the case's channel (`self.chan`, `None` when nil): its
+/// identity, the case's direction `$dir`, and its lock.
+macro_rules! case_chan_ops {
+    ($dir:expr) => {
+        fn id(&self) -> Option<usize> {
+            self.chan.map(Hchan::id)
+        }
+        fn dir(&self) -> Dir {
+            $dir
+        }
+        fn lock(&self) {
+            self.chan.map(Hchan::lock_raw);
+        }
+        fn unlock(&self) {
+            self.chan.map(Hchan::unlock_raw);
+        }
+    };
+}
+
 impl<T> CaseOps for RecvCase<'_, T> {
-    fn id(&self) -> Option<usize> {
-        self.chan.map(Hchan::id)
-    }
-    fn dir(&self) -> Dir {
-        Dir::Recv
-    }
-    fn lock(&self) {
-        self.chan.map(Hchan::lock_raw);
-    }
-    fn unlock(&self) {
-        self.chan.map(Hchan::unlock_raw);
-    }
+    case_chan_ops!(Dir::Recv);
     unsafe fn poll(&self) -> Option<Option<Wakeup>> {
         // SAFETY: the caller holds the lock and no other state reference (`poll`'s contract).
         let state = unsafe { state(self.chan) };
@@ -268,18 +264,7 @@ impl<'a, T> SendCase<'a, T> {
 }
 
 impl<T> CaseOps for SendCase<'_, T> {
-    fn id(&self) -> Option<usize> {
-        self.chan.map(Hchan::id)
-    }
-    fn dir(&self) -> Dir {
-        Dir::Send
-    }
-    fn lock(&self) {
-        self.chan.map(Hchan::lock_raw);
-    }
-    fn unlock(&self) {
-        self.chan.map(Hchan::unlock_raw);
-    }
+    case_chan_ops!(Dir::Send);
     unsafe fn poll(&self) -> Option<Option<Wakeup>> {
         // SAFETY: pass 1 runs before the node is linked anywhere: only we reach it.
         let v = unsafe { self.node.take_value() }.expect("an unsent case holds its value");

@@ -420,31 +420,15 @@ impl Drop for AbortOnUnwind {
 mod tests {
     use super::AbortOnUnwind;
 
-    /// Set in the child process that must die.
-    const CHILD: &str = "GOCHAN_FATAL_CHILD";
-
     #[test]
     fn a_panic_past_a_queued_waiter_is_a_fatal_error() {
-        if std::env::var_os(CHILD).is_some() {
-            let _guard = AbortOnUnwind::new();
-            panic!("a bug while a node is linked");
-        }
-        let exe = std::env::current_exe().expect("the test binary");
-        let out = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "waitq::tests::a_panic_past_a_queued_waiter_is_a_fatal_error",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .output()
-            .expect("the child runs");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "the child survived: {err}");
-        assert!(
-            err.contains("fatal error: gochan: panic while a channel waiter was queued"),
-            "{err}"
+        goro_test_support::expect_fatal(
+            "waitq::tests::a_panic_past_a_queued_waiter_is_a_fatal_error",
+            "gochan: panic while a channel waiter was queued",
+            || {
+                let _guard = AbortOnUnwind::new();
+                panic!("a bug while a node is linked");
+            },
         );
     }
 }

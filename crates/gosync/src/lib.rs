@@ -167,31 +167,12 @@ pub mod internal {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    /// Set in the child process that must die.
-    const CHILD: &str = "GOSYNC_FATAL_CHILD";
-
     #[test]
     fn unlock_of_unlocked_mutex_is_a_fatal_error() {
-        if std::env::var_os(CHILD).is_some() {
-            crate::mutex::RawMutex::new().unlock();
-            unreachable!("the unlock aborts the process");
-        }
-        let exe = std::env::current_exe().expect("the test binary");
-        let out = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "tests::unlock_of_unlocked_mutex_is_a_fatal_error",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .output()
-            .expect("the child runs");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "the child survived: {err}");
-        assert!(
-            err.contains("fatal error: sync: unlock of unlocked mutex"),
-            "{err}"
+        goro_test_support::expect_fatal(
+            "tests::unlock_of_unlocked_mutex_is_a_fatal_error",
+            "sync: unlock of unlocked mutex",
+            || crate::mutex::RawMutex::new().unlock(),
         );
     }
 }

@@ -510,28 +510,57 @@ impl<T: ?Sized> Mutex<T> {
     }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    fn default() -> Self {
-        Mutex::new(T::default())
-    }
-}
+/// `Default`, `From<T>` and `Debug` for a lock type `$lock<T>` (`Mutex`, `RwMutex`): `Debug`
+/// shows the data if `$try_lock` gets it at once, `<locked>` otherwise, as std's does.
+macro_rules! lock_impls {
+    ($lock:ident, $try_lock:ident) => {
+        impl<T: Default> Default for $lock<T> {
+            fn default() -> Self {
+                $lock::new(T::default())
+            }
+        }
 
-impl<T> From<T> for Mutex<T> {
-    fn from(value: T) -> Self {
-        Mutex::new(value)
-    }
-}
+        impl<T> From<T> for $lock<T> {
+            fn from(value: T) -> Self {
+                $lock::new(value)
+            }
+        }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("Mutex");
-        match self.try_lock() {
-            Some(guard) => d.field("data", &&*guard),
-            None => d.field("data", &format_args!("<locked>")),
-        };
-        d.finish_non_exhaustive()
-    }
+        impl<T: ?Sized + fmt::Debug> fmt::Debug for $lock<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut d = f.debug_struct(stringify!($lock));
+                match self.$try_lock() {
+                    Some(guard) => d.field("data", &&*guard),
+                    None => d.field("data", &format_args!("<locked>")),
+                };
+                d.finish_non_exhaustive()
+            }
+        }
+    };
 }
+pub(crate) use lock_impls;
+
+/// `Drop` (runs `$unlock` on the guard `$g`) and `Debug` (the data's) for a guard type.
+macro_rules! guard_impls {
+    ($guard:ident, |$g:ident| $unlock:expr) => {
+        impl<T: ?Sized> Drop for $guard<'_, T> {
+            #[inline]
+            fn drop(&mut self) {
+                let $g = self;
+                $unlock;
+            }
+        }
+
+        impl<T: ?Sized + fmt::Debug> fmt::Debug for $guard<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+    };
+}
+pub(crate) use guard_impls;
+
+lock_impls!(Mutex, try_lock);
 
 /// Holds a [`Mutex`] locked; unlocks it when dropped. Gives access to the data through
 /// `Deref`/`DerefMut`.
@@ -589,18 +618,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.mutex.raw.unlock();
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
+guard_impls!(MutexGuard, |g| g.mutex.raw.unlock());
 
 impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -32,7 +32,7 @@ use std::ops::{Deref, DerefMut};
 use gmp_sched::WaitReason;
 
 use crate::loom::{AtomicI32, Ordering, UnsafeCell};
-use crate::mutex::RawMutex;
+use crate::mutex::{guard_impls, lock_impls, RawMutex};
 use crate::sema::Sema;
 
 /// The most readers at once (Go: rwmutexMaxReaders).
@@ -84,6 +84,21 @@ unsafe impl<T: ?Sized + Send> Send for RwMutex<T> {}
 // on several threads get `&T` at once (needs `T: Sync`), as for std's RwLock.
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwMutex<T> {}
 
+/// A new, unlocked `RwMutex` holding `$value`: the one literal for both `new`s (`const` on
+/// std; loom's types have no `const` constructors).
+macro_rules! unlocked {
+    ($value:expr) => {
+        RwMutex {
+            w: RawMutex::new(),
+            writer_sem: Sema::new(0),
+            reader_sem: Sema::new(0),
+            reader_count: AtomicI32::new(0),
+            reader_wait: AtomicI32::new(0),
+            data: UnsafeCell::new($value),
+        }
+    };
+}
+
 impl<T> RwMutex<T> {
     /// A new unlocked lock holding `value`.
     ///
@@ -98,27 +113,13 @@ impl<T> RwMutex<T> {
     /// ```
     #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
-        RwMutex {
-            w: RawMutex::new(),
-            writer_sem: Sema::new(0),
-            reader_sem: Sema::new(0),
-            reader_count: AtomicI32::new(0),
-            reader_wait: AtomicI32::new(0),
-            data: UnsafeCell::new(value),
-        }
+        unlocked!(value)
     }
 
     /// A new unlocked lock holding `value`.
     #[cfg(loom)]
     pub fn new(value: T) -> Self {
-        RwMutex {
-            w: RawMutex::new(),
-            writer_sem: Sema::new(0),
-            reader_sem: Sema::new(0),
-            reader_count: AtomicI32::new(0),
-            reader_wait: AtomicI32::new(0),
-            data: UnsafeCell::new(value),
-        }
+        unlocked!(value)
     }
 
     /// Consumes the lock, returning the value.
@@ -295,28 +296,7 @@ impl<T: ?Sized> RwMutex<T> {
     }
 }
 
-impl<T: Default> Default for RwMutex<T> {
-    fn default() -> Self {
-        RwMutex::new(T::default())
-    }
-}
-
-impl<T> From<T> for RwMutex<T> {
-    fn from(value: T) -> Self {
-        RwMutex::new(value)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwMutex<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("RwMutex");
-        match self.try_read() {
-            Some(guard) => d.field("data", &&*guard),
-            None => d.field("data", &format_args!("<locked>")),
-        };
-        d.finish_non_exhaustive()
-    }
-}
+lock_impls!(RwMutex, try_read);
 
 /// Holds an [`RwMutex`] locked for reading; unlocks when dropped.
 ///
@@ -344,17 +324,7 @@ impl<T: ?Sized> Deref for RwMutexReadGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> Drop for RwMutexReadGuard<'_, T> {
-    fn drop(&mut self) {
-        self.rw.read_unlock();
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwMutexReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
+guard_impls!(RwMutexReadGuard, |g| g.rw.read_unlock());
 
 /// Holds an [`RwMutex`] locked for writing; unlocks when dropped.
 ///
@@ -392,14 +362,4 @@ impl<T: ?Sized> DerefMut for RwMutexWriteGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> Drop for RwMutexWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        self.rw.write_unlock();
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwMutexWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
+guard_impls!(RwMutexWriteGuard, |g| g.rw.write_unlock());

@@ -2,7 +2,7 @@
 //! as plain threads, or mixed ([`Mode`], [`go`], [`each_mode`]); [`wait_until`] waits for a
 //! condition with a hang guard instead of a sleep; [`in_child`] and [`run_child`] run a test
 //! again in a child process (for `GOMAXPROCS` and other process-wide settings), killed if it
-//! hangs; [`Gate`] parks goroutines and threads alike. `net` adds [`tcp_pair`]; `sync` adds
+//! hangs, and [`expect_fatal`] expects it to die of a fatal error; [`Gate`] parks goroutines and threads alike. `net` adds [`tcp_pair`]; `sync` adds
 //! [`start`].
 //!
 //! Every goroutine here is started with `gmp_sched::spawn`, whose promise the test bodies keep:
@@ -31,6 +31,20 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) {
         assert!(start.elapsed() < HANG, "condition never came true");
         gmp_sched::yield_now();
     }
+}
+
+/// Runs test `name` of this binary again in a child process and asserts that the child dies
+/// with Go's `fatal error: {message}` on stderr (a process that must end: the abort of a
+/// broken invariant); in that child, runs `body`, which must end the process.
+pub fn expect_fatal(name: &str, message: &str, body: impl FnOnce()) {
+    if child_mode().as_deref() == Some(name) {
+        body();
+        unreachable!("{name}: the fatal error did not end the process");
+    }
+    let out = run_child(name, name, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the child survived: {err}");
+    assert!(err.contains(&format!("fatal error: {message}")), "{err}");
 }
 
 /// Busy-waits at least `d`: keeps the caller on its CPU, unlike a sleep.

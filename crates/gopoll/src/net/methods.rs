@@ -77,9 +77,20 @@ macro_rules! poll_methods {
     };
 }
 
-/// `AsRawFd` and `AsFd` for a socket type wrapping a [`PollFd`](crate::PollFd) in `fd`.
+/// `Debug`, `AsRawFd` and `AsFd` for a socket type wrapping a [`PollFd`](crate::PollFd) in
+/// `fd`. `Debug` shows each `"name" => method` given (the method's `Ok` value, if any), then
+/// the fd.
 macro_rules! fd_impls {
-    ($t:ty) => {
+    ($t:ident $(, $field:literal => $get:ident)*) => {
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($t))
+                    $(.field($field, &self.$get().ok()))*
+                    .field("fd", &self.fd.as_raw_fd())
+                    .finish()
+            }
+        }
+
         impl AsRawFd for $t {
             fn as_raw_fd(&self) -> RawFd {
                 self.fd.as_raw_fd()
@@ -94,11 +105,69 @@ macro_rules! fd_impls {
     };
 }
 
-/// `AsRawFd`, `AsFd`, and `Read`/`Write` for a stream socket and for a shared reference to
+/// A listener's `incoming` method and the iterator `$iter` it returns: `accept` in a loop,
+/// never `None`. `$setup` binds the listener `l` and queues a connection; `$teardown` ends
+/// the doc example.
+macro_rules! incoming {
+    ($listener:ident, $iter:ident -> $stream:ident, $setup:literal, $teardown:literal) => {
+        impl $listener {
+            /// An endless iterator of accepted connections (`accept` in a loop).
+            ///
+            #[doc = concat!("```\n", $setup, "\nlet s = l.incoming().next().unwrap()?;\n", $teardown, "\n# std::io::Result::Ok(())\n```")]
+            pub fn incoming(&self) -> $iter<'_> {
+                $iter { listener: self }
+            }
+        }
+
+        #[doc = concat!("The iterator of [`", stringify!($listener), "::incoming`]: never returns `None`.")]
+        #[derive(Debug)]
+        pub struct $iter<'a> {
+            listener: &'a $listener,
+        }
+
+        impl Iterator for $iter<'_> {
+            type Item = io::Result<$stream>;
+
+            fn next(&mut self) -> Option<io::Result<$stream>> {
+                Some(self.listener.accept().map(|(s, _)| s))
+            }
+        }
+    };
+}
+
+/// The datagram ops of a connected or unconnected datagram socket whose sender addresses
+/// are `$addr`: `send`, `recv` and `recv_from`, each one op on the [`PollFd`](crate::PollFd).
+/// `$pair` is the doc examples' first line: it binds `a` and `b`, `a` connected to `b`.
+macro_rules! datagram_methods {
+    ($addr:ty, $pair:literal) => {
+        /// Sends a datagram to the connected peer.
+        ///
+        #[doc = concat!("```\n", $pair, "\nassert_eq!(a.send(b\"abc\")?, 3);\n# std::io::Result::Ok(())\n```")]
+        pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+            self.fd.write_with(|s| s.send(buf))
+        }
+
+        /// Receives a datagram from the connected peer, parking until one comes.
+        ///
+        #[doc = concat!("```\n", $pair, "\na.send(b\"abc\")?;\nassert_eq!(b.recv(&mut [0; 8])?, 3);\n# std::io::Result::Ok(())\n```")]
+        pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.fd.read_with(|s| s.recv(buf))
+        }
+
+        /// Receives a datagram, parking until one comes; returns its length and sender.
+        ///
+        #[doc = concat!("```\n", $pair, "\na.send(b\"abc\")?;\nassert_eq!(b.recv_from(&mut [0; 8])?.0, 3);\n# std::io::Result::Ok(())\n```")]
+        pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, $addr)> {
+            self.fd.read_with(|s| s.recv_from(buf))
+        }
+    };
+}
+
+/// `fd_impls!`, and `Read`/`Write` for a stream socket and for a shared reference to
 /// it, as std has them: each op goes through the socket's [`PollFd`](crate::PollFd).
 macro_rules! stream_io {
-    ($t:ty) => {
-        fd_impls!($t);
+    ($t:ident $($debug:tt)*) => {
+        fd_impls!($t $($debug)*);
 
         impl Read for $t {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

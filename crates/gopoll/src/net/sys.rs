@@ -1,15 +1,17 @@
 //! The few raw socket calls std does not offer in non-blocking form: socket creation,
 //! `connect` that may be in progress, `accept4`, and `send` with `MSG_NOSIGNAL` (so a write
 //! to a reset peer gives `EPIPE`, never a SIGPIPE that kills the process). Plus conversions
-//! between `SocketAddr` and `sockaddr_storage`.
+//! between `SocketAddr` and `sockaddr_storage`, and the connect both stream types share.
 //!
 //! Every unsafe block here passes the kernel pointers to locals of the right size, with
 //! their sizes; the kernel writes at most that much.
 
+use crate::PollFd;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Instant;
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     if r < 0 {
@@ -110,6 +112,34 @@ pub(crate) fn connect(
     match e.raw_os_error() {
         Some(libc::EINPROGRESS) | Some(libc::EINTR) | Some(libc::EALREADY) => Ok(false),
         _ => Err(e),
+    }
+}
+
+/// Connects the fresh stream socket `fd` to `ss` and wraps it: a non-blocking `connect`
+/// that, while in progress, parks until the socket is writable (or `deadline` passes).
+/// Go: netFD.connect. Writable means done or failed; `take_error` (`SO_ERROR`) says which,
+/// and `peer_addr` (`getpeername`) guards against a stale readiness: `ENOTCONN` parks again.
+pub(crate) fn connect_stream<T: AsRawFd + From<OwnedFd>>(
+    fd: OwnedFd,
+    (ss, len): (libc::sockaddr_storage, libc::socklen_t),
+    deadline: Option<Instant>,
+    take_error: impl Fn(&T) -> io::Result<Option<io::Error>>,
+    peer_addr: impl Fn(&T) -> io::Result<()>,
+) -> io::Result<PollFd<T>> {
+    let s = PollFd::new_nonblocking(T::from(fd))?;
+    if connect(s.as_raw_fd(), &ss, len)? {
+        return Ok(s);
+    }
+    loop {
+        s.wait_writable(deadline)?;
+        if let Some(e) = take_error(s.get_ref())? {
+            return Err(e);
+        }
+        match peer_addr(s.get_ref()) {
+            Ok(()) => return Ok(s),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
+            Err(e) => return Err(e),
+        }
     }
 }
 

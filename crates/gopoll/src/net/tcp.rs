@@ -113,19 +113,6 @@ impl TcpListener {
         ))
     }
 
-    /// An endless iterator of accepted connections (`accept` in a loop).
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let _c = std::net::TcpStream::connect(l.local_addr()?)?;
-    /// let s = l.incoming().next().unwrap()?;
-    /// # let _ = s;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
-    }
-
     /// The address the listener is bound to.
     ///
     /// ```
@@ -154,30 +141,14 @@ impl TcpListener {
     );
 }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("addr", &self.local_addr().ok())
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
-}
+fd_impls!(TcpListener, "addr" => local_addr);
 
-fd_impls!(TcpListener);
-
-/// The iterator of [`TcpListener::incoming`]: never returns `None`.
-#[derive(Debug)]
-pub struct Incoming<'a> {
-    listener: &'a TcpListener,
-}
-
-impl Iterator for Incoming<'_> {
-    type Item = io::Result<TcpStream>;
-
-    fn next(&mut self) -> Option<io::Result<TcpStream>> {
-        Some(self.listener.accept().map(|(s, _)| s))
-    }
-}
+incoming!(
+    TcpListener,
+    Incoming -> TcpStream,
+    "let l = gopoll::net::TcpListener::bind(\"127.0.0.1:0\")?;\nlet _c = std::net::TcpStream::connect(l.local_addr()?)?;",
+    "# let _ = s;"
+);
 
 /// A TCP connection; reads and writes park the calling goroutine (or thread) while the
 /// socket is not ready. Implements `Read` and `Write`, also for `&TcpStream`, so one
@@ -268,26 +239,14 @@ impl TcpStream {
         };
         let fd = sys::socket(domain, libc::SOCK_STREAM)?;
         let _ = sys::set_nodelay(fd.as_raw_fd());
-        let s = TcpStream {
-            fd: PollFd::new_nonblocking(std::net::TcpStream::from(fd))?,
-        };
-        let (ss, len) = sys::to_sockaddr(addr);
-        if sys::connect(s.as_raw_fd(), &ss, len)? {
-            return Ok(s);
-        }
-        // Go: netFD.connect. Writable means done or failed; SO_ERROR says which, and
-        // getpeername guards against a stale readiness.
-        loop {
-            s.fd.wait_writable(deadline)?;
-            if let Some(e) = s.fd.get_ref().take_error()? {
-                return Err(e);
-            }
-            match s.fd.get_ref().peer_addr() {
-                Ok(_) => return Ok(s),
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let fd = sys::connect_stream(
+            fd,
+            sys::to_sockaddr(addr),
+            deadline,
+            std::net::TcpStream::take_error,
+            |s| s.peer_addr().map(drop),
+        )?;
+        Ok(TcpStream { fd })
     }
 
     /// Wraps a connected std stream (made non-blocking).
@@ -424,14 +383,4 @@ impl TcpStream {
     );
 }
 
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("addr", &self.local_addr().ok())
-            .field("peer", &self.peer_addr().ok())
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
-}
-
-stream_io!(TcpStream);
+stream_io!(TcpStream, "addr" => local_addr, "peer" => peer_addr);

@@ -67,18 +67,10 @@ impl UdpSocket {
         self.fd.write_with(|s| s.send_to(buf, addr))
     }
 
-    /// Receives a datagram, parking until one comes; returns its length and sender.
-    ///
-    /// ```
-    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// s.send_to(b"abc", s.local_addr()?)?;
-    /// let mut buf = [0; 8];
-    /// assert_eq!(s.recv_from(&mut buf)?.0, 3);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.fd.read_with(|s| s.recv_from(buf))
-    }
+    datagram_methods!(
+        SocketAddr,
+        "let a = gopoll::net::UdpSocket::bind(\"127.0.0.1:0\")?;\na.connect(a.local_addr()?)?;\n# let b = &a;"
+    );
 
     /// Like [`recv_from`](UdpSocket::recv_from) but leaves the datagram queued.
     ///
@@ -106,31 +98,6 @@ impl UdpSocket {
     /// ```
     pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         self.fd.get_ref().connect(addr)
-    }
-
-    /// Sends a datagram to the connected peer.
-    ///
-    /// ```
-    /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// a.connect(a.local_addr()?)?;
-    /// assert_eq!(a.send(b"x")?, 1);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.fd.write_with(|s| s.send(buf))
-    }
-
-    /// Receives a datagram from the connected peer, parking until one comes.
-    ///
-    /// ```
-    /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// a.connect(a.local_addr()?)?;
-    /// a.send(b"x")?;
-    /// assert_eq!(a.recv(&mut [0; 4])?, 1);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.fd.read_with(|s| s.recv(buf))
     }
 
     /// The local address.
@@ -176,13 +143,4 @@ impl UdpSocket {
     );
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket")
-            .field("addr", &self.local_addr().ok())
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
-}
-
-fd_impls!(UdpSocket);
+fd_impls!(UdpSocket, "addr" => local_addr);

@@ -90,21 +90,6 @@ impl UnixListener {
         ))
     }
 
-    /// An endless iterator of accepted connections.
-    ///
-    /// ```
-    /// let path = std::env::temp_dir().join(format!("gopoll-inc-{}.sock", std::process::id()));
-    /// # let _ = std::fs::remove_file(&path);
-    /// let l = gopoll::net::UnixListener::bind(&path)?;
-    /// let _c = std::os::unix::net::UnixStream::connect(&path)?;
-    /// let s = l.incoming().next().unwrap()?;
-    /// # drop(s); std::fs::remove_file(&path)?;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn incoming(&self) -> UnixIncoming<'_> {
-        UnixIncoming { listener: self }
-    }
-
     /// The address the listener is bound to.
     ///
     /// ```
@@ -125,30 +110,14 @@ impl UnixListener {
     );
 }
 
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("addr", &self.local_addr().ok())
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
-}
+fd_impls!(UnixListener, "addr" => local_addr);
 
-fd_impls!(UnixListener);
-
-/// The iterator of [`UnixListener::incoming`]: never returns `None`.
-#[derive(Debug)]
-pub struct UnixIncoming<'a> {
-    listener: &'a UnixListener,
-}
-
-impl Iterator for UnixIncoming<'_> {
-    type Item = io::Result<UnixStream>;
-
-    fn next(&mut self) -> Option<io::Result<UnixStream>> {
-        Some(self.listener.accept().map(|(s, _)| s))
-    }
-}
+incoming!(
+    UnixListener,
+    UnixIncoming -> UnixStream,
+    "let path = std::env::temp_dir().join(format!(\"gopoll-inc-{}.sock\", std::process::id()));\n# let _ = std::fs::remove_file(&path);\nlet l = gopoll::net::UnixListener::bind(&path)?;\nlet _c = std::os::unix::net::UnixStream::connect(&path)?;",
+    "# drop(s); std::fs::remove_file(&path)?;"
+);
 
 /// A Unix stream connection; `Read` and `Write` park while the socket is not ready.
 ///
@@ -178,25 +147,16 @@ impl UnixStream {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let (ss, len) = sys::unix_sockaddr(path.as_ref())?;
+        let addr = sys::unix_sockaddr(path.as_ref())?;
         let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
-        let s = UnixStream {
-            fd: PollFd::new_nonblocking(std::os::unix::net::UnixStream::from(fd))?,
-        };
-        if sys::connect(s.as_raw_fd(), &ss, len)? {
-            return Ok(s);
-        }
-        loop {
-            s.fd.wait_writable(None)?;
-            if let Some(e) = s.fd.get_ref().take_error()? {
-                return Err(e);
-            }
-            match s.fd.get_ref().peer_addr() {
-                Ok(_) => return Ok(s),
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let fd = sys::connect_stream(
+            fd,
+            addr,
+            None,
+            std::os::unix::net::UnixStream::take_error,
+            |s| s.peer_addr().map(drop),
+        )?;
+        Ok(UnixStream { fd })
     }
 
     /// A connected pair of sockets (`socketpair(2)`).
@@ -290,14 +250,6 @@ impl UnixStream {
         std::os::unix::net::UnixStream,
         "let (s, _peer) = gopoll::net::UnixStream::pair()?;"
     );
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream")
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
 }
 
 stream_io!(UnixStream);
@@ -401,40 +353,10 @@ impl UnixDatagram {
         self.fd.write_with(|s| s.send_to(buf, path))
     }
 
-    /// Receives a datagram and its sender's address, parking until one comes.
-    ///
-    /// ```
-    /// let (a, b) = gopoll::net::UnixDatagram::pair()?;
-    /// a.send(b"abc")?;
-    /// assert_eq!(b.recv_from(&mut [0; 8])?.0, 3);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.fd.read_with(|s| s.recv_from(buf))
-    }
-
-    /// Sends a datagram to the connected peer.
-    ///
-    /// ```
-    /// let (a, _b) = gopoll::net::UnixDatagram::pair()?;
-    /// assert_eq!(a.send(b"abc")?, 3);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.fd.write_with(|s| s.send(buf))
-    }
-
-    /// Receives a datagram from the connected peer, parking until one comes.
-    ///
-    /// ```
-    /// let (a, b) = gopoll::net::UnixDatagram::pair()?;
-    /// a.send(b"abc")?;
-    /// assert_eq!(b.recv(&mut [0; 8])?, 3);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.fd.read_with(|s| s.recv(buf))
-    }
+    datagram_methods!(
+        SocketAddr,
+        "let (a, b) = gopoll::net::UnixDatagram::pair()?;"
+    );
 
     /// The local address.
     ///
@@ -462,14 +384,6 @@ impl UnixDatagram {
         std::os::unix::net::UnixDatagram,
         "let s = gopoll::net::UnixDatagram::unbound()?;"
     );
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixDatagram")
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
 }
 
 fd_impls!(UnixDatagram);
