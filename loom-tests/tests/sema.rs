@@ -6,7 +6,7 @@
 //! conserved (what was released is acquired exactly once); a hand-off unit cannot be stolen.
 #![cfg(loom)]
 
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 use gosync::internal::Sema;
 use loom::sync::Arc;
 use loom::thread;

@@ -826,9 +826,9 @@ fn blocks_forever(f: impl FnOnce() + Send + 'static) {
     let id = h.id();
     drop(h); // detached: it never ends
     goro_test_support::wait_until(|| {
-        goro::goroutines()
+        goro::debug::goroutines()
             .iter()
-            .any(|g| g.id == id && matches!(g.state, goro::GoroutineState::Waiting(_)))
+            .any(|g| g.id == id && matches!(g.state, goro::debug::GoroutineState::Waiting(_)))
     });
     assert!(!returned.load(Ordering::SeqCst), "it did not block");
 }

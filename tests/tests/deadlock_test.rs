@@ -176,7 +176,7 @@ const SHAPES: [(&str, fn()); 8] = [
 
 fn stress(test: &str, procs: &str) {
     if child_mode().is_some() {
-        goro::dump_on_sigquit();
+        goro::debug::dump_on_sigquit();
         for (name, shape) in SHAPES {
             under_run(name, shape);
         }

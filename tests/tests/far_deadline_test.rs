@@ -9,7 +9,7 @@
 //! since it parked, which a goroutine re-parking in a loop never does.
 #![cfg(not(loom))]
 
-use goro::{after, select, Chan, Context, GoroutineState, WaitReason};
+use goro::{after, debug::GoroutineState, select, sys::WaitReason, Chan, Context};
 use goro_test_support::{go, wait_until, MODES};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ const WATCH: Duration = Duration::from_millis(200);
 /// still parked and has been since before (a timer re-armed in the past would wake it over
 /// and over; sysmon's coarse clock is 10 ms at worst, so a third of `WATCH` is plenty).
 fn stays_parked(id: u64, reason: WaitReason) {
-    let state = |id| goro::goroutines().into_iter().find(|g| g.id == id);
+    let state = |id| goro::debug::goroutines().into_iter().find(|g| g.id == id);
     wait_until(|| state(id).is_some_and(|g| g.state == GoroutineState::Waiting(reason)));
     std::thread::sleep(WATCH);
     let g = state(id).expect("the goroutine ended");
@@ -62,7 +62,8 @@ fn sleep_far_never_returns_and_never_spins() {
 fn park_until_far_never_returns_and_never_spins() {
     for when in far_instants() {
         // SAFETY: as above.
-        let h = unsafe { goro::spawn(move || goro::park_until(WaitReason::Sleep, when, || {})) };
+        let h =
+            unsafe { goro::spawn(move || goro::sys::park_until(WaitReason::Sleep, when, || {})) };
         stays_parked(h.id(), WaitReason::Sleep);
     }
 }
@@ -93,11 +94,11 @@ fn timers_far_never_fire() {
     let mut timers = Vec::new();
     for when in far_instants() {
         let f = fired.clone();
-        timers.push(goro::Timer::new(when, None, move || {
+        timers.push(goro::sys::Timer::new(when, None, move || {
             let _ = f.try_send(());
         }));
         let f = fired.clone();
-        let t = goro::Timer::new(
+        let t = goro::sys::Timer::new(
             Instant::now() + Duration::from_secs(3600),
             None,
             move || {

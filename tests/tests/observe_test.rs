@@ -2,7 +2,11 @@
 //! catches a goroutine blocked on a channel nobody sends to. (Go's runtime traceback
 //! headers; goleak.)
 
-use goro::{goroutines, Chan, Cond, GoroutineState, Mutex, RwMutex, WaitGroup, WaitReason};
+use goro::{
+    debug::{goroutines, GoroutineState},
+    sys::WaitReason,
+    Chan, Cond, Mutex, RwMutex, WaitGroup,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,7 +116,7 @@ fn each_primitive_parks_with_its_reason() {
             wait_for(h.id(), *reason);
         }
     }
-    let text = goro::dump();
+    let text = goro::debug::dump();
     for needle in [
         "[chan receive]",
         "[chan send]",

@@ -64,8 +64,8 @@ fn stop_the_world_deadlock() {
         let c = compl.clone();
         goroutine(move || {
             for _ in 0..1000 {
-                black_box(goro::goroutines());
-                black_box(goro::metrics());
+                black_box(goro::debug::goroutines());
+                black_box(goro::debug::metrics());
             }
             c.send(()).unwrap();
         });
@@ -413,8 +413,8 @@ fn preemption_gc() {
         let main = goroutine(move || {
             for _ in 0..N {
                 goro::yield_now();
-                assert!(goro::goroutines().len() > P);
-                black_box(goro::metrics());
+                assert!(goro::debug::goroutines().len() > P);
+                black_box(goro::debug::metrics());
             }
             stop.store(true, Ordering::Relaxed);
         });
@@ -457,7 +457,7 @@ fn async_preempt() {
             wait_until(|| {
                 ready.load(Ordering::Relaxed) == 1 && ready2.load(Ordering::Relaxed) == 2
             });
-            black_box(goro::goroutines());
+            black_box(goro::debug::goroutines());
             stop.store(true, Ordering::Relaxed);
         });
         join(main);
@@ -533,7 +533,7 @@ fn gc_fairness2() {
 fn num_goroutine() {
     const K: usize = 10;
     in_child("num_goroutine", &[], || {
-        assert_eq!(goro::num_goroutine(), 0);
+        assert_eq!(goro::debug::num_goroutine(), 0);
         let gate = Chan::<()>::new(0);
         let hs: Vec<_> = (0..K)
             .map(|_| {
@@ -544,12 +544,12 @@ fn num_goroutine() {
             })
             .collect();
         wait_parked(&gate, 0, K);
-        assert_eq!(goro::num_goroutine(), K);
-        assert_eq!(goro::goroutines().len(), K);
+        assert_eq!(goro::debug::num_goroutine(), K);
+        assert_eq!(goro::debug::goroutines().len(), K);
         gate.close();
         hs.into_iter().for_each(join);
-        wait_until(|| goro::num_goroutine() == 0);
-        assert_eq!(goro::goroutines().len(), 0);
+        wait_until(|| goro::debug::num_goroutine() == 0);
+        assert_eq!(goro::debug::goroutines().len(), 0);
     });
 }
 
@@ -758,7 +758,7 @@ fn lock_os_thread_exit_body() {
 fn lock_os_thread_exit() {
     in_child("lock_os_thread_exit", &[("GOMAXPROCS", "1")], || {
         lock_os_thread_exit_body();
-        wait_until(|| goro::num_goroutine() == 0);
+        wait_until(|| goro::debug::num_goroutine() == 0);
     });
 }
 
@@ -819,7 +819,7 @@ fn preemption_after_syscall() {
 fn getg_thread_switch() {
     for _ in 0..100 {
         let h = goroutine(|| {
-            let g1 = goro::goroutine_id();
+            let g1 = goro::debug::goroutine_id();
             let ch = Chan::new(0);
             let c = ch.clone();
             goroutine(move || {
@@ -827,11 +827,11 @@ fn getg_thread_switch() {
                 goro::lock_os_thread();
             });
             assert_eq!(ch.recv(), Some(5));
-            let g2 = goro::goroutine_id();
+            let g2 = goro::debug::goroutine_id();
             assert_eq!(g1, g2);
-            assert!(goro::in_goroutine());
-            assert!(goro::processor_id().unwrap() < goro::gomaxprocs());
-            assert_eq!(goro::goroutine_id(), g1);
+            assert!(goro::sys::in_goroutine());
+            assert!(goro::sys::processor_id().unwrap() < goro::gomaxprocs());
+            assert_eq!(goro::debug::goroutine_id(), g1);
         });
         join(h);
     }
@@ -914,8 +914,8 @@ fn mexit_stw() {
         wait_until(|| pong.iter().all(|p| p.load(Ordering::Relaxed)));
         for _ in 0..100 {
             let h = goroutine(goro::lock_os_thread);
-            black_box(goro::metrics());
-            black_box(goro::goroutines());
+            black_box(goro::debug::metrics());
+            black_box(goro::debug::goroutines());
             join(h);
         }
         stop.store(true, Ordering::Relaxed);

@@ -1,6 +1,6 @@
 //! Go's src/time/sleep_test.go, ported as behaviours: `time.Sleep` is goro's `sleep`,
 //! `time.After` is gochan's `after`, `NewTicker` is `tick`, and `time.AfterFunc` and the runtime
-//! timers are `gmp_sched::Timer` (a callback on a scheduler thread; `stop` and `reset` say
+//! timers are `gmp_sched::sys::Timer` (a callback on a scheduler thread; `stop` and `reset` say
 //! whether it was armed). Go's channel `time.Timer` (`NewTimer` with `C`, `Stop`, `Reset`) does
 //! not exist yet (issue 18): where Go runs a test on both of its implementations, the
 //! "impl=func" one is ported, whose `newTimerFunc` is a `Timer` that sends the time on a channel
@@ -19,7 +19,7 @@
 //! fire; a timer on a busy P fires; also at GOMAXPROCS=1, in a child process.
 
 use gochan::{select, Chan, Receiver};
-use goro::{Timer, Waiter};
+use goro::sys::{Timer, Waiter};
 use goro_test_support::{each_mode, go, in_child, wait_until, Mode};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -993,7 +993,7 @@ fn timer_on_busy_p_fires_body() {
     let mut hogs = Vec::new();
     for i in 0..n {
         let body = move || {
-            assert!(goro::processor_id().is_some());
+            assert!(goro::sys::processor_id().is_some());
             let start = Instant::now();
             if i % 2 == 0 {
                 let fired = Arc::new(AtomicBool::new(false));

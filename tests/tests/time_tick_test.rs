@@ -207,7 +207,7 @@ fn timer_gc() {
             check("Tick", &|| drop(goro::tick(HOUR)));
             check("NewTickerStop", &|| Ticker::new(HOUR).stop());
             check("NewTimerStop (AfterFunc)", &|| {
-                goro::Timer::new(Instant::now() + HOUR, None, || {}).stop();
+                goro::sys::Timer::new(Instant::now() + HOUR, None, || {}).stop();
             });
         }
         all();

@@ -30,7 +30,7 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 /// Why the runtime could not be configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum BuildError {
     /// The global runtime is already running, so a [`Builder`] can no longer configure it.
     AlreadyStarted,
     /// An environment variable holds a value the runtime cannot use.
@@ -46,21 +46,21 @@ pub enum Error {
     BadConfig(String),
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::AlreadyStarted => f.write_str("the goro runtime is already running"),
-            Error::BadEnv {
+            BuildError::AlreadyStarted => f.write_str("the goro runtime is already running"),
+            BuildError::BadEnv {
                 var,
                 value,
                 expected,
             } => write!(f, "{var}={value:?}: expected {expected}"),
-            Error::BadConfig(s) => f.write_str(s),
+            BuildError::BadConfig(s) => f.write_str(s),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for BuildError {}
 
 /// Configures the global runtime before its first use.
 ///
@@ -144,11 +144,11 @@ impl Builder {
         self
     }
 
-    pub(crate) fn config(self) -> Result<Config, Error> {
+    pub(crate) fn config(self) -> Result<Config, BuildError> {
         let gomaxprocs = match self.gomaxprocs {
             Some(n) if (1..=MAX_GOMAXPROCS).contains(&n) => n,
             Some(n) => {
-                return Err(Error::BadConfig(format!(
+                return Err(BuildError::BadConfig(format!(
                     "gomaxprocs {n} out of range 1..={MAX_GOMAXPROCS}"
                 )))
             }
@@ -157,7 +157,7 @@ impl Builder {
         let stack_size = match self.stack_size {
             Some(n) if n >= MIN_STACK_SIZE => n,
             Some(n) => {
-                return Err(Error::BadConfig(format!(
+                return Err(BuildError::BadConfig(format!(
                     "stack_size {n} below the minimum of {MIN_STACK_SIZE} bytes"
                 )))
             }
@@ -173,7 +173,7 @@ impl Builder {
 
 /// GOMAXPROCS from the environment's value, else the CPUs this process may use: its
 /// affinity mask and cgroup CPU quota, which `available_parallelism` reads on Linux.
-pub(crate) fn gomaxprocs_from_env(value: Option<String>) -> Result<usize, Error> {
+pub(crate) fn gomaxprocs_from_env(value: Option<String>) -> Result<usize, BuildError> {
     let Some(value) = value else {
         return Ok(std::thread::available_parallelism()
             .map(NonZeroUsize::get)
@@ -182,7 +182,7 @@ pub(crate) fn gomaxprocs_from_env(value: Option<String>) -> Result<usize, Error>
     };
     match value.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_GOMAXPROCS).contains(&n) => Ok(n),
-        _ => Err(Error::BadEnv {
+        _ => Err(BuildError::BadEnv {
             var: "GOMAXPROCS",
             value,
             expected: "an integer from 1 to 2147483647",
@@ -191,7 +191,7 @@ pub(crate) fn gomaxprocs_from_env(value: Option<String>) -> Result<usize, Error>
 }
 
 /// GORO_STACK_SIZE from the environment's value: bytes, or a number with a K or M suffix.
-pub(crate) fn stack_size_from_env(value: Option<String>) -> Result<usize, Error> {
+pub(crate) fn stack_size_from_env(value: Option<String>) -> Result<usize, BuildError> {
     let Some(value) = value else {
         return Ok(DEFAULT_STACK_SIZE);
     };
@@ -207,7 +207,7 @@ pub(crate) fn stack_size_from_env(value: Option<String>) -> Result<usize, Error>
         .and_then(|n| n.checked_mul(unit))
     {
         Some(n) if n >= MIN_STACK_SIZE => Ok(n),
-        _ => Err(Error::BadEnv {
+        _ => Err(BuildError::BadEnv {
             var: "GORO_STACK_SIZE",
             value,
             expected: "a size of at least 16K (bytes, or with a K or M suffix)",

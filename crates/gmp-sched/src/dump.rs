@@ -84,7 +84,7 @@ fn info(g: &G, now: u64) -> Option<GoroutineInfo> {
 /// // SAFETY: the closure keeps no thread-bound state across a blocking call.
 /// let h = unsafe { gmp_sched::spawn(|| gmp_sched::sleep(std::time::Duration::from_millis(50))) };
 /// let id = h.id();
-/// assert!(gmp_sched::goroutines().iter().any(|g| g.id == id));
+/// assert!(gmp_sched::debug::goroutines().iter().any(|g| g.id == id));
 /// h.join().unwrap();
 /// ```
 pub fn goroutines() -> Vec<GoroutineInfo> {
@@ -109,7 +109,7 @@ fn listed(keep: impl Fn(&G) -> bool) -> Vec<GoroutineInfo> {
 /// long, past a second), and where it was spawned.
 ///
 /// ```
-/// let text = gmp_sched::dump();
+/// let text = gmp_sched::debug::dump();
 /// # let _ = text;
 /// ```
 pub fn dump() -> String {
@@ -237,7 +237,7 @@ static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
 ///
 /// ```
 /// // SAFETY: the closures keep no thread-bound state across a blocking call.
-/// gmp_sched::check_leaks(std::time::Duration::from_secs(1), || unsafe {
+/// gmp_sched::debug::check_leaks(std::time::Duration::from_secs(1), || unsafe {
 ///     gmp_sched::spawn(|| 1).join().unwrap();
 /// });
 /// ```
@@ -245,7 +245,7 @@ static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
 /// ```should_panic
 /// use std::time::Duration;
 /// // SAFETY: as above.
-/// gmp_sched::check_leaks(Duration::from_millis(100), || unsafe {
+/// gmp_sched::debug::check_leaks(Duration::from_millis(100), || unsafe {
 ///     let (tx, rx) = std::sync::mpsc::channel::<()>();
 ///     std::mem::forget(tx);
 ///     gmp_sched::spawn(move || gmp_sched::syscall(|| rx.recv()));
@@ -313,7 +313,7 @@ pub struct Metrics {
 /// The scheduler's counters now, for programs to export.
 ///
 /// ```
-/// let m = gmp_sched::metrics();
+/// let m = gmp_sched::debug::metrics();
 /// assert_eq!(m.local_queues.len(), m.gomaxprocs);
 /// ```
 pub fn metrics() -> Metrics {
@@ -379,7 +379,7 @@ static DUMP_REQUESTED: AtomicBool = AtomicBool::new(false);
 /// (Go's default would also exit). Opt-in, since it replaces SIGQUIT's default action.
 ///
 /// ```
-/// gmp_sched::dump_on_sigquit();
+/// gmp_sched::debug::dump_on_sigquit();
 /// ```
 pub fn dump_on_sigquit() {
     // Sysmon prints the dump: it must run even before the first goroutine.

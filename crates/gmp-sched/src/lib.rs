@@ -7,8 +7,20 @@
 //!   run queue, a `runnext` slot and a timer heap. Idle Ms steal half of a busy P's queue.
 //!
 //! Depend on this crate alone to spawn goroutines or to write a blocking primitive that
-//! parks goroutines and threads alike (through the [`Waiter`]); the `goro` crate re-exports
+//! parks goroutines and threads alike (through [`sys::Waiter`]); the `goro` crate re-exports
 //! all of it beside channels, sync and networking.
+//!
+//! The names sit in three places, by who writes them:
+//!
+//! - **the root**: what a program writes: [`spawn`], [`JoinHandle`], [`sleep`],
+//!   [`yield_now`], [`preempt_point`], [`gomaxprocs`]/[`set_gomaxprocs`],
+//!   [`lock_os_thread`]/[`unlock_os_thread`], [`syscall`], [`goroutine_local!`], [`run`], and
+//!   the [`Builder`] with its [`BuildError`] and limits;
+//! - **[`sys`]**: the pieces for building primitives: the [`sys::Waiter`] and
+//!   [`sys::park`], wait reasons, spinning, `cheaprand`, the callback [`sys::Timer`], the
+//!   netpoller hook, `in_goroutine` and `processor_id`;
+//! - **[`debug`]**: diagnostics: goroutine dumps, [`debug::metrics`], the goroutine count and
+//!   ids, [`debug::check_leaks`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -87,25 +99,21 @@ mod sysmon;
 #[cfg(not(loom))]
 mod timer;
 
-pub use park_state::WaitReason;
-pub use rand::{cheaprand, cheaprand_n};
-pub use waiter::{park, park_until, Waiter};
+pub mod sys;
 
 #[cfg(not(loom))]
-pub use config::{Builder, Error, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
+pub mod debug;
+
 #[cfg(not(loom))]
-pub use dump::{
-    check_leaks, dump, dump_on_sigquit, goroutines, metrics, run, GoroutineInfo, GoroutineState,
-    Metrics,
-};
+pub use config::{BuildError, Builder, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
+#[cfg(not(loom))]
+pub use dump::run;
 #[doc(hidden)]
 pub use fatal::fatal;
 #[cfg(not(loom))]
 pub use local::LocalKey;
 #[cfg(not(loom))]
-pub use netpoll::{set_netpoller, NetPoller};
-#[cfg(not(loom))]
-pub use sleep::{sleep, Timer};
+pub use sleep::sleep;
 #[cfg(not(loom))]
 pub use spawn::{spawn, JoinHandle};
 #[cfg(not(loom))]
@@ -167,117 +175,4 @@ pub fn gomaxprocs() -> usize {
 #[cfg(not(loom))]
 pub fn set_gomaxprocs(n: usize) -> usize {
     procresize::set_gomaxprocs(n)
-}
-
-/// The number of goroutines that exist: running, runnable or parked (Go's
-/// `runtime.NumGoroutine`, less the main goroutine, which Rust does not have).
-///
-/// ```
-/// let n = gmp_sched::num_goroutine();
-/// # let _ = n;
-/// ```
-#[cfg(not(loom))]
-pub fn num_goroutine() -> usize {
-    sched::try_get().map_or(0, |s| {
-        s.ngoroutine.load(std::sync::atomic::Ordering::Relaxed)
-    })
-}
-
-/// True when called from a goroutine (false on a plain OS thread).
-///
-/// ```
-/// assert!(!gmp_sched::in_goroutine());
-/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
-/// assert!(unsafe { gmp_sched::spawn(gmp_sched::in_goroutine) }.join().unwrap());
-/// ```
-#[cfg(not(loom))]
-pub fn in_goroutine() -> bool {
-    !g::current_ptr().is_null()
-}
-
-/// The calling goroutine's id, or `None` on a plain thread.
-///
-/// ```
-/// assert_eq!(gmp_sched::goroutine_id(), None);
-/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
-/// let h = unsafe { gmp_sched::spawn(gmp_sched::goroutine_id) };
-/// let id = h.id();
-/// assert_eq!(h.join().unwrap(), Some(id));
-/// ```
-#[cfg(not(loom))]
-pub fn goroutine_id() -> Option<u64> {
-    let g = g::current_ptr();
-    // SAFETY: a non-null current G is running on this thread, hence alive.
-    (!g.is_null()).then(|| unsafe { (*g).id() })
-}
-
-/// The index of the P the calling goroutine runs on (`0..gomaxprocs()`), or `None` on a
-/// plain thread. It can change at every blocking call.
-///
-/// ```
-/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
-/// let p = unsafe { gmp_sched::spawn(gmp_sched::processor_id) }.join().unwrap();
-/// assert!(p.unwrap() < gmp_sched::gomaxprocs());
-/// ```
-#[cfg(not(loom))]
-pub fn processor_id() -> Option<usize> {
-    if !in_goroutine() {
-        return None;
-    }
-    sched::current_p().map(|p| p.id)
-}
-
-/// The size in bytes of every goroutine's stack in this runtime.
-///
-/// ```
-/// assert!(gmp_sched::stack_size() >= gmp_sched::MIN_STACK_SIZE);
-/// ```
-#[cfg(not(loom))]
-pub fn stack_size() -> usize {
-    sched::get().stacks.stack_size()
-}
-
-/// True when stack guard pages are installed with `MADV_GUARD_INSTALL` (Linux >= 6.13), so
-/// each guard costs no memory mapping; false on the `mprotect` fallback or before the first
-/// goroutine.
-///
-/// ```
-/// let f = || ();
-/// // SAFETY: `f` keeps no thread-bound state across a blocking call.
-/// unsafe { gmp_sched::spawn(f) }.join().unwrap();
-/// println!("guards in page tables: {}", gmp_sched::guards_in_page_tables());
-/// ```
-#[cfg(not(loom))]
-pub fn guards_in_page_tables() -> bool {
-    sched::get().stacks.guards_in_page_tables()
-}
-
-/// Go's `sync_runtime_canSpin`: whether a lock waiter should spin (iteration `iter`) rather
-/// than park: fewer than 4 spins so far, several CPUs, and, in a goroutine, other Ps busy
-/// (someone may be about to unlock) and no goroutine waiting in the local run queue.
-///
-/// ```
-/// assert!(!gmp_sched::can_spin(4));
-/// ```
-pub fn can_spin(iter: u32) -> bool {
-    #[cfg(not(loom))]
-    {
-        sched::can_spin(iter)
-    }
-    #[cfg(loom)]
-    {
-        let _ = iter;
-        false
-    }
-}
-
-/// Go's `procyield(30)`: a short busy-wait for a spinning lock waiter.
-///
-/// ```
-/// gmp_sched::do_spin();
-/// ```
-pub fn do_spin() {
-    for _ in 0..30 {
-        std::hint::spin_loop();
-    }
 }

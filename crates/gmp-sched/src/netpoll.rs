@@ -16,7 +16,7 @@ use std::time::Duration;
 /// A readiness poller the scheduler drives (Go's netpoll).
 ///
 /// `poll` readies the goroutines waiting for the fds that became ready by calling
-/// [`Waiter::unpark`](crate::Waiter::unpark) on their waiters.
+/// [`Waiter::unpark`](crate::sys::Waiter::unpark) on their waiters.
 pub trait NetPoller: Send + Sync + 'static {
     /// Wakes every waiter whose fd is ready, waiting up to `timeout` for one: `Some(ZERO)`
     /// does not wait, `None` waits until [`wake`](NetPoller::wake). Returns how many it
@@ -41,13 +41,13 @@ pub(crate) static LAST_POLL: AtomicU64 = AtomicU64::new(0);
 ///
 /// ```
 /// struct Nothing;
-/// impl gmp_sched::NetPoller for Nothing {
+/// impl gmp_sched::sys::NetPoller for Nothing {
 ///     fn poll(&self, _: Option<std::time::Duration>) -> usize { 0 }
 ///     fn wake(&self) {}
 ///     fn has_waiters(&self) -> bool { false }
 /// }
 /// static P: Nothing = Nothing;
-/// let first = gmp_sched::set_netpoller(&P);
+/// let first = gmp_sched::sys::set_netpoller(&P);
 /// # let _ = first;
 /// ```
 pub fn set_netpoller(p: &'static dyn NetPoller) -> bool {

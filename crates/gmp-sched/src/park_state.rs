@@ -63,7 +63,7 @@ impl fmt::Display for WaitReason {
     /// Go's wording where Go has one (`chan receive`, `sync.Mutex.Lock`, ...).
     ///
     /// ```
-    /// assert_eq!(gmp_sched::WaitReason::ChanReceive.to_string(), "chan receive");
+    /// assert_eq!(gmp_sched::sys::WaitReason::ChanReceive.to_string(), "chan receive");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -33,8 +33,8 @@ fn seed() -> u64 {
 /// Fast and statistically even; not for cryptography.
 ///
 /// ```
-/// let a = gmp_sched::cheaprand();
-/// let b = gmp_sched::cheaprand();
+/// let a = gmp_sched::sys::cheaprand();
+/// let b = gmp_sched::sys::cheaprand();
 /// # let _ = (a, b);
 /// ```
 pub fn cheaprand() -> u32 {
@@ -50,7 +50,7 @@ pub fn cheaprand() -> u32 {
 ///
 /// ```
 /// for _ in 0..100 {
-///     assert!(gmp_sched::cheaprand_n(4) < 4);
+///     assert!(gmp_sched::sys::cheaprand_n(4) < 4);
 /// }
 /// ```
 pub fn cheaprand_n(n: u32) -> u32 {

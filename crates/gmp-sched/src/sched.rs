@@ -22,7 +22,7 @@
 //! timeout at the earliest timer of all Ps; adding an earlier timer pokes it.
 
 use crate::clock::{self, instant_of, nanos};
-use crate::config::{Builder, Config, Error, MAX_PROCS};
+use crate::config::{BuildError, Builder, Config, MAX_PROCS};
 use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
 use crate::m::{self, cur, new_m, set_cur, Handoff, Sleeper, Woke, M, NO_P};
@@ -84,7 +84,7 @@ pub(crate) struct Idle {
 static SCHED: OnceLock<Sched> = OnceLock::new();
 
 /// Starts the global runtime with `cfg`; fails if it already runs.
-pub(crate) fn init(cfg: Config) -> Result<(), Error> {
+pub(crate) fn init(cfg: Config) -> Result<(), BuildError> {
     let mut fresh = false;
     SCHED.get_or_init(|| {
         fresh = true;
@@ -93,7 +93,7 @@ pub(crate) fn init(cfg: Config) -> Result<(), Error> {
     if fresh {
         Ok(())
     } else {
-        Err(Error::AlreadyStarted)
+        Err(BuildError::AlreadyStarted)
     }
 }
 
@@ -107,7 +107,7 @@ impl Builder {
     /// let err = gmp_sched::Builder::new().gomaxprocs(0).init().unwrap_err();
     /// assert!(err.to_string().contains("gomaxprocs"));
     /// ```
-    pub fn init(self) -> Result<(), Error> {
+    pub fn init(self) -> Result<(), BuildError> {
         let config = self.config()?;
         init(config)
     }

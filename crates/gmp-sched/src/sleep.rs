@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// as `time.AfterFunc` exposes it).
 ///
 /// The function runs on a scheduler thread: it must be short and must never block (unpark a
-/// [`Waiter`](crate::Waiter), `try_send` on a channel). Dropping a `Timer` does not stop it.
+/// [`Waiter`](crate::sys::Waiter), `try_send` on a channel). Dropping a `Timer` does not stop it.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,13 +27,13 @@ use std::time::{Duration, Instant};
 ///
 /// let fired = Arc::new(AtomicBool::new(false));
 /// let f = fired.clone();
-/// let waiter = gmp_sched::Waiter::current();
-/// let _t = gmp_sched::Timer::new(Instant::now() + Duration::from_millis(1), None, move || {
+/// let waiter = gmp_sched::sys::Waiter::current();
+/// let _t = gmp_sched::sys::Timer::new(Instant::now() + Duration::from_millis(1), None, move || {
 ///     f.store(true, Ordering::Release);
 ///     waiter.unpark();
 /// });
 /// while !fired.load(Ordering::Acquire) {
-///     gmp_sched::park(gmp_sched::WaitReason::Sleep, || {});
+///     gmp_sched::sys::park(gmp_sched::sys::WaitReason::Sleep, || {});
 /// }
 /// ```
 #[derive(Clone)]
@@ -45,7 +45,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let t = gmp_sched::Timer::new(Instant::now() + Duration::from_secs(60), None, || {});
+    /// let t = gmp_sched::sys::Timer::new(Instant::now() + Duration::from_secs(60), None, || {});
     /// assert!(t.stop());
     /// ```
     pub fn new(
@@ -80,7 +80,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let t = gmp_sched::Timer::new(Instant::now() + Duration::from_secs(60), None, || {});
+    /// let t = gmp_sched::sys::Timer::new(Instant::now() + Duration::from_secs(60), None, || {});
     /// assert!(t.stop());
     /// assert!(!t.stop());
     /// ```
@@ -96,7 +96,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let t = gmp_sched::Timer::new(Instant::now() + Duration::from_secs(60), None, || {});
+    /// let t = gmp_sched::sys::Timer::new(Instant::now() + Duration::from_secs(60), None, || {});
     /// assert!(t.reset(Instant::now() + Duration::from_secs(120), None));
     /// t.stop();
     /// ```
@@ -135,13 +135,13 @@ impl std::fmt::Debug for Timer {
 /// assert!(t0.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(d: Duration) {
-    if !crate::in_goroutine() {
+    if !crate::sys::in_goroutine() {
         std::thread::sleep(d);
         return;
     }
     // A duration too long for the clock sleeps "forever": on a timer that never fires.
     let deadline = clock::deadline_after(Instant::now(), d);
     while Instant::now() < deadline {
-        crate::park_until(crate::WaitReason::Sleep, deadline, || {});
+        crate::sys::park_until(crate::sys::WaitReason::Sleep, deadline, || {});
     }
 }

@@ -117,7 +117,7 @@ pub fn unlock_os_thread() {
 /// # let _ = x;
 /// ```
 pub fn preempt_point() {
-    if !crate::in_goroutine() {
+    if !crate::sys::in_goroutine() {
         return;
     }
     let (_, gen) = crate::m::cur();

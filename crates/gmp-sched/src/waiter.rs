@@ -33,7 +33,7 @@ mod imp {
     /// [`park`]'s `release`, and a waker calls [`Waiter::unpark`].
     ///
     /// ```
-    /// use gmp_sched::{park, Waiter, WaitReason};
+    /// use gmp_sched::sys::{park, Waiter, WaitReason};
     /// use std::sync::{Arc, Mutex};
     ///
     /// let slot: Arc<Mutex<(bool, Option<Waiter>)>> = Arc::default();
@@ -74,9 +74,9 @@ mod imp {
         /// `runnext`), which keeps hand-offs between two goroutines on one core.
         ///
         /// ```
-        /// let w = gmp_sched::Waiter::current();
+        /// let w = gmp_sched::sys::Waiter::current();
         /// w.unpark();
-        /// gmp_sched::park(gmp_sched::WaitReason::Other("demo"), || {}); // returns at once
+        /// gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("demo"), || {}); // returns at once
         /// ```
         pub fn unpark(&self) {
             match &self.0 {
@@ -94,9 +94,9 @@ mod imp {
         /// reference-count updates on every hand-off. Use it when the waiter is done with.
         ///
         /// ```
-        /// let w = gmp_sched::Waiter::current();
+        /// let w = gmp_sched::sys::Waiter::current();
         /// w.clone().wake();
-        /// gmp_sched::park(gmp_sched::WaitReason::Other("demo"), || {}); // returns at once
+        /// gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("demo"), || {}); // returns at once
         /// ```
         pub fn wake(self) {
             match self.0 {
@@ -112,7 +112,7 @@ mod imp {
         /// True when this waiter parks a goroutine rather than an OS thread.
         ///
         /// ```
-        /// assert!(!gmp_sched::Waiter::current().is_goroutine());
+        /// assert!(!gmp_sched::sys::Waiter::current().is_goroutine());
         /// ```
         pub fn is_goroutine(&self) -> bool {
             matches!(self.0, Kind::G(_))
@@ -139,9 +139,9 @@ mod imp {
     /// spuriously: callers loop, re-checking their own condition.
     ///
     /// ```
-    /// gmp_sched::Waiter::current().unpark();
+    /// gmp_sched::sys::Waiter::current().unpark();
     /// let mut released = false;
-    /// gmp_sched::park(gmp_sched::WaitReason::Other("demo"), || released = true);
+    /// gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("demo"), || released = true);
     /// assert!(released);
     /// ```
     pub fn park(reason: WaitReason, release: impl FnOnce()) {
@@ -164,7 +164,7 @@ mod imp {
     /// use std::time::{Duration, Instant};
     /// let deadline = Instant::now() + Duration::from_millis(2);
     /// while Instant::now() < deadline {
-    ///     gmp_sched::park_until(gmp_sched::WaitReason::Sleep, deadline, || {});
+    ///     gmp_sched::sys::park_until(gmp_sched::sys::WaitReason::Sleep, deadline, || {});
     /// }
     /// ```
     pub fn park_until(reason: WaitReason, deadline: Instant, release: impl FnOnce()) {

@@ -117,7 +117,7 @@ fn builder_rejects_bad_settings_and_a_second_init() {
         unsafe { spawn(|| ()) }.join().unwrap();
         assert_eq!(
             gmp_sched::Builder::new().init(),
-            Err(gmp_sched::Error::AlreadyStarted)
+            Err(gmp_sched::BuildError::AlreadyStarted)
         );
     }
 }

@@ -2,7 +2,11 @@
 //! leak check, schedtrace and metrics.
 #![cfg(not(loom))]
 
-use gmp_sched::{check_leaks, goroutines, metrics, run, sleep, spawn, GoroutineState, WaitReason};
+use gmp_sched::{
+    debug::{check_leaks, goroutines, metrics, GoroutineState},
+    run, sleep, spawn,
+    sys::WaitReason,
+};
 use goro_test_support::{child_mode, run_child, Gate};
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,7 +93,7 @@ fn the_dump_shows_each_goroutines_wait_reason() {
     {
         std::thread::yield_now();
     }
-    let text = gmp_sched::dump();
+    let text = gmp_sched::debug::dump();
     assert!(text.contains(&format!("goroutine {pid} [gate]")), "{text}");
     assert!(text.contains(&format!("goroutine {sid} [sleep]")), "{text}");
     gate.open();
@@ -255,7 +259,7 @@ fn a_goroutine_in_a_syscall_shows_as_syscall() {
         assert!(!h.is_finished());
         std::thread::yield_now();
     }
-    let text = gmp_sched::dump();
+    let text = gmp_sched::debug::dump();
     assert!(
         text.contains(&format!("goroutine {id} [syscall]")),
         "{text}"

@@ -4,7 +4,7 @@
 //! Tests here share one runtime and assert on scheduling order, so they take `SERIAL`.
 #![cfg(not(loom))]
 
-use gmp_sched::{processor_id, spawn, yield_now, Builder};
+use gmp_sched::{spawn, sys::processor_id, yield_now, Builder};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

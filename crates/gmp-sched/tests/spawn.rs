@@ -2,7 +2,7 @@
 //! goroutines alive at once; goroutine-local storage.
 #![cfg(not(loom))]
 
-use gmp_sched::{goroutine_local, num_goroutine, spawn, yield_now, JoinHandle};
+use gmp_sched::{debug::num_goroutine, goroutine_local, spawn, yield_now, JoinHandle};
 use goro_test_support::Gate;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -130,7 +130,7 @@ fn alive(n: usize) {
         std::thread::yield_now();
     }
     assert!(num_goroutine() >= n);
-    if gmp_sched::guards_in_page_tables() {
+    if gmp_sched::debug::guards_in_page_tables() {
         // Guards live in page tables: the slabs add a handful of mappings, not 2 per stack.
         let added = maps().saturating_sub(maps_before);
         assert!(added < 200, "{n} goroutines added {added} mappings");

@@ -1,7 +1,10 @@
 //! Timers: sleep in goroutines and threads, Timer stop/reset/period, park_until.
 #![cfg(not(loom))]
 
-use gmp_sched::{park, park_until, sleep, spawn, Timer, WaitReason, Waiter};
+use gmp_sched::{
+    sleep, spawn,
+    sys::{park, park_until, Timer, WaitReason, Waiter},
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

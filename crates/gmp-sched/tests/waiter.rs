@@ -2,7 +2,10 @@
 //! park; `release` runs exactly once.
 #![cfg(not(loom))]
 
-use gmp_sched::{park, spawn, WaitReason, Waiter};
+use gmp_sched::{
+    spawn,
+    sys::{park, WaitReason, Waiter},
+};
 use std::sync::{Arc, Mutex};
 
 /// A one-slot mailbox built only on the waiter, as a channel would be.

@@ -11,7 +11,7 @@
 
 use crate::err::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::hchan::Hchan;
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 use std::fmt;
 use std::iter::FusedIterator;
 use std::sync::Arc;
@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 fn block_nil(deadline: Option<Instant>) {
     match deadline {
         None => loop {
-            gmp_sched::park(WaitReason::ChanNil, || {});
+            gmp_sched::sys::park(WaitReason::ChanNil, || {});
         },
         Some(d) => {
             while Instant::now() < d {
-                gmp_sched::park_until(WaitReason::ChanNil, d, || {});
+                gmp_sched::sys::park_until(WaitReason::ChanNil, d, || {});
             }
         }
     }

@@ -10,7 +10,7 @@
 //! added. A deadline arms a scheduler timer whose callback cancels with `DeadlineExceeded`.
 
 use crate::chan::{Chan, Receiver};
-use gmp_sched::Timer;
+use gmp_sched::sys::Timer;
 use std::error::Error;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

@@ -26,7 +26,7 @@ use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError}
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::UnsafeCell;
 use crate::waitq::{AbortOnUnwind, Claimed, Node, Outcome, Parker, WaitQ, Wakeup};
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 

@@ -11,13 +11,13 @@ pub(crate) use loom::{hint, sync};
 
 #[cfg(loom)]
 pub use self::model::set_spin;
-pub(crate) use gmp_sched::{park, park_until, Waiter};
+pub(crate) use gmp_sched::sys::{park, park_until, Waiter};
 
 /// Whether a parker on a plain thread spins before it parks (`Parker::wait`): on a
 /// multicore machine, outside goroutines, as crossbeam's waiters do.
 #[cfg(not(loom))]
 pub(crate) fn parker_spins() -> bool {
-    !gmp_sched::in_goroutine() && gmp_sched::can_spin(0)
+    !gmp_sched::sys::in_goroutine() && gmp_sched::sys::can_spin(0)
 }
 
 /// Under loom: whether the model asked for the spinning parker ([`set_spin`]).

@@ -27,7 +27,7 @@ use crate::chan::{Chan, Receiver, Sender};
 use crate::err::{SendError, TrySendError};
 use crate::hchan::{Hchan, RecvPoll, State};
 use crate::waitq::{AbortOnUnwind, Node, Outcome, Parker, Wakeup};
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
@@ -380,7 +380,7 @@ pub(crate) fn run<C: AsCase>(cases: &[C], mode: Mode) -> Option<usize> {
         if c.case().id().is_none() {
             continue;
         }
-        let j = gmp_sched::cheaprand_n(norder as u32 + 1) as usize;
+        let j = gmp_sched::sys::cheaprand_n(norder as u32 + 1) as usize;
         pollorder[norder] = pollorder[j];
         pollorder[j] = i;
         norder += 1;
@@ -480,11 +480,11 @@ fn block_no_cases(mode: Mode) -> Option<usize> {
     match mode {
         Mode::NonBlock => None,
         Mode::Block => loop {
-            gmp_sched::park(WaitReason::SelectNoCases, || {});
+            gmp_sched::sys::park(WaitReason::SelectNoCases, || {});
         },
         Mode::Deadline(d) => {
             while Instant::now() < d {
-                gmp_sched::park_until(WaitReason::SelectNoCases, d, || {});
+                gmp_sched::sys::park_until(WaitReason::SelectNoCases, d, || {});
             }
             None
         }

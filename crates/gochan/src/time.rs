@@ -1,11 +1,11 @@
 //! Channels that deliver time: Go's `time.After`, `time.NewTicker`, and a channel that never
-//! delivers. Built on the scheduler's timers (`gmp_sched::Timer`), whose callbacks must not
+//! delivers. Built on the scheduler's timers (`gmp_sched::sys::Timer`), whose callbacks must not
 //! block: they only `try_send` into a channel of capacity 1, so a tick nobody has taken yet
 //! makes the next one drop, as Go's tickers do.
 
 use crate::chan::{Chan, Receiver};
 use crate::select::RecvChan;
-use gmp_sched::Timer;
+use gmp_sched::sys::Timer;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

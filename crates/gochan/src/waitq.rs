@@ -37,7 +37,7 @@
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
 use crate::loom::Waiter;
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 use std::cell::Cell;
 use std::ptr;
 use std::time::Instant;
@@ -97,7 +97,7 @@ impl Parker {
     }
 
     /// Parks until unparked (or spuriously), or past `deadline`; `release` as for
-    /// `gmp_sched::park`.
+    /// `gmp_sched::sys::park`.
     fn park(reason: WaitReason, deadline: Option<Instant>, release: impl FnOnce()) {
         match deadline {
             None => crate::loom::park(reason, release),

@@ -5,7 +5,7 @@
 //! (`0` = none) so ops read it with one atomic load. Once it has passed every op in that
 //! direction fails with `TimedOut` (Go's `os.ErrDeadlineExceeded`), until it is moved.
 //! An op parked for readiness parks until its deadline (a goroutine through
-//! `gmp_sched::park_until`, whose timer unparks it; a thread through its own timed wait);
+//! `gmp_sched::sys::park_until`, whose timer unparks it; a thread through its own timed wait);
 //! moving the deadline wakes the parked op, which re-reads it and parks again or fails.
 //!
 //! A timeout (`set_read_timeout`, as std's) bounds each op instead: it starts when the op

@@ -31,7 +31,7 @@
 //! waiting for the op lock.
 
 use crate::loom::{lock, AtomicUsize, Mutex, MutexGuard, Ordering};
-use gmp_sched::{WaitReason, Waiter};
+use gmp_sched::sys::{WaitReason, Waiter};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -131,7 +131,7 @@ impl Slot {
                 }
                 return Ok(());
             }
-            gmp_sched::park(WaitReason::IoWait, move || drop(q));
+            gmp_sched::sys::park(WaitReason::IoWait, move || drop(q));
             q = lock(&self.q);
         }
     }
@@ -206,14 +206,14 @@ impl Slot {
         #[cfg(loom)]
         {
             let _ = (w, deadline);
-            gmp_sched::park(WaitReason::IoWait, move || drop(q));
+            gmp_sched::sys::park(WaitReason::IoWait, move || drop(q));
         }
         #[cfg(not(loom))]
         {
             if w.is_goroutine() {
                 match deadline {
-                    Some(d) => gmp_sched::park_until(WaitReason::IoWait, d, move || drop(q)),
-                    None => gmp_sched::park(WaitReason::IoWait, move || drop(q)),
+                    Some(d) => gmp_sched::sys::park_until(WaitReason::IoWait, d, move || drop(q)),
+                    None => gmp_sched::sys::park(WaitReason::IoWait, move || drop(q)),
                 }
             } else {
                 // A plain thread: nobody may be polling, so it may have to poll itself.

@@ -32,7 +32,7 @@
 //! consume its own notification, or where `epoll_pwait2` is missing.
 
 use crate::poll_desc::PollDesc;
-use gmp_sched::{NetPoller, Waiter};
+use gmp_sched::sys::{NetPoller, Waiter};
 use polling::{Event, Events, PollMode};
 use std::cell::Cell;
 use std::io;
@@ -88,7 +88,7 @@ pub(crate) fn get() -> io::Result<&'static Poller> {
     let _ = POLLER.set(p);
     // False only if another netpoller was registered: then threads still work (they poll
     // themselves) but goroutines wait for an M that never polls us. Say so loudly.
-    if !gmp_sched::set_netpoller(p) {
+    if !gmp_sched::sys::set_netpoller(p) {
         let _ = std::io::Write::write_all(
             &mut std::io::stderr(),
             b"gopoll: another netpoller is registered with gmp-sched; goroutines may hang\n",

@@ -42,7 +42,7 @@ fn poller_start_raises_nofile_soft_limit_to_hard() {
             lim.rlim_cur,
             lim.rlim_max,
             socks.len() * 2,
-            gmp_sched::num_goroutine()
+            gmp_sched::debug::num_goroutine()
         );
         return;
     }

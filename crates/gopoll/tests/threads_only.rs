@@ -44,7 +44,7 @@ fn threads_echo_without_a_runtime() {
         .collect();
     clients.into_iter().for_each(|c| c.join().unwrap());
     server.join().unwrap();
-    assert!(!gmp_sched::in_goroutine());
+    assert!(!gmp_sched::sys::in_goroutine());
 }
 
 #[test]

@@ -83,7 +83,7 @@ fn pipeline() {
     done.close(); // Go: close(done); every stage returns
     println!(
         "closed done; {} goroutines alive right after (the stages are winding down)",
-        goro::num_goroutine()
+        goro::debug::num_goroutine()
     );
 }
 

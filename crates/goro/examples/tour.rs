@@ -16,7 +16,7 @@ fn main() {
     println!(
         "goro tour: GOMAXPROCS={} (set GOMAXPROCS to change it), goroutine stacks of {} KiB",
         goro::gomaxprocs(),
-        goro::stack_size() / 1024
+        goro::debug::stack_size() / 1024
     );
     // The safety contract's promise, made once for the whole program as Go makes it: every
     // `go!` below is then a safe call, and each goroutine's body is checked as safe code.
@@ -44,7 +44,7 @@ fn tour(sp: Spawner) {
         "   sum = {} in {:?} ({} goroutines alive now)",
         sum.load(Ordering::Relaxed),
         t0.elapsed(),
-        goro::num_goroutine()
+        goro::debug::num_goroutine()
     );
 
     stop("2. unbuffered channels hand values over: ping-pong 100,000 times");
@@ -137,7 +137,7 @@ fn tour(sp: Spawner) {
     drop(n);
 
     stop("6. the runtime, observed");
-    let m = goro::metrics();
+    let m = goro::debug::metrics();
     println!(
         "   {} goroutines spawned, {} switches, {} parks, {} steals, {} threads",
         m.spawned_total, m.switches_total, m.parks_total, m.steals_total, m.threads

@@ -31,6 +31,31 @@
 //! between OS threads whenever it blocks: [`spawn`] states the contract, a [`Spawner`] is the
 //! promise made once (after which [`go!`] is safe and the goroutine's body is checked as safe
 //! code), and [`goroutine_local!`] replaces `thread_local!`.
+//!
+//! # Where a name lives
+//!
+//! The root holds what a program writes, and only that: spawning ([`spawn`], [`go!`],
+//! [`Spawner`], [`JoinHandle`]), channels and their errors ([`Chan`], [`Sender`],
+//! [`Receiver`], [`select!`], [`Select`], [`after`], [`tick`], [`never()`]), [`Context`], the
+//! locks of Go's `sync` ([`Mutex`], [`RwMutex`], [`Once`], [`WaitGroup`], [`Cond`]), the
+//! scheduler calls of Go's `runtime` ([`sleep`], [`yield_now`], [`preempt_point`],
+//! [`gomaxprocs`], [`set_gomaxprocs`], [`lock_os_thread`], [`syscall`]),
+//! [`goroutine_local!`], and the runtime's set-up ([`run`], [`Builder`], [`BuildError`]).
+//! Everything else sits one module down, by who needs it:
+//!
+//! | module      | for                                                                   |
+//! |-------------|-----------------------------------------------------------------------|
+//! | [`net`]     | sockets on the netpoller (Go's `net`)                                 |
+//! | [`sys`]     | building primitives: `Waiter`, `park`, spinning, `Timer`, poller hook |
+//! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids         |
+//! | [`testing`] | test helpers: `check_leaks` (Go's goleak)                             |
+//! | [`prelude`] | the dozen names most programs use, for a glob import                  |
+//!
+//! The test for a new name: would a program that only uses goroutines, channels and locks
+//! write it? Then the root. Is it a piece for building a channel, lock or poller of one's
+//! own? Then [`sys`]. Does it only look at the runtime? Then [`debug`].
+//! crossbeam-channel's root is the yardstick: about 25 names, nearly all of them a channel,
+//! its handles, its iterators or its errors.
 
 mod macros;
 pub mod prelude;
@@ -39,13 +64,11 @@ pub mod testing;
 
 pub use spawner::Spawner;
 
+pub use gmp_sched::{debug, sys};
 pub use gmp_sched::{
-    can_spin, cheaprand, cheaprand_n, do_spin, dump, dump_on_sigquit, gomaxprocs, goroutine_id,
-    goroutine_local, goroutines, guards_in_page_tables, in_goroutine, lock_os_thread, metrics,
-    num_goroutine, park, park_until, preempt_point, processor_id, run, set_gomaxprocs, sleep,
-    spawn, stack_size, syscall, unlock_os_thread, yield_now, Builder, Error, GoroutineInfo,
-    GoroutineState, JoinHandle, LocalKey, Metrics, Timer, WaitReason, Waiter, DEFAULT_STACK_SIZE,
-    MAX_PROCS, MIN_STACK_SIZE,
+    gomaxprocs, goroutine_local, lock_os_thread, preempt_point, run, set_gomaxprocs, sleep, spawn,
+    syscall, unlock_os_thread, yield_now, BuildError, Builder, JoinHandle, LocalKey,
+    DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE,
 };
 pub use gochan::{
     after, never, select, tick, CancelFn, Chan, Context, ContextError, IntoIter, Iter, Receiver,

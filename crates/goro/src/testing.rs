@@ -9,4 +9,4 @@
 //! });
 //! ```
 
-pub use gmp_sched::check_leaks;
+pub use gmp_sched::debug::check_leaks;

@@ -19,7 +19,7 @@
 
 use std::fmt;
 
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 
 use crate::loom::{lock_queue, AtomicU32, Ordering, QueueLock};
 use crate::mutex::MutexGuard;

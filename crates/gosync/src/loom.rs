@@ -20,8 +20,8 @@ pub use self::model::set_spin;
 #[cfg(loom)]
 pub(crate) use self::model::{can_spin, do_spin};
 #[cfg(not(loom))]
-pub(crate) use gmp_sched::{can_spin, do_spin};
-pub(crate) use gmp_sched::{park, Waiter};
+pub(crate) use gmp_sched::sys::{can_spin, do_spin};
+pub(crate) use gmp_sched::sys::{park, Waiter};
 
 /// Under loom: the spinner path of the mutex (gmp-sched's `can_spin` is always false there).
 #[cfg(loom)]

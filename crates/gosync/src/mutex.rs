@@ -34,7 +34,7 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 
 use crate::loom::{clock, AtomicI32, Ordering, UnsafeCell};
 use crate::sema::Sema;

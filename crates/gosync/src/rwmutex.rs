@@ -29,7 +29,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 
 use crate::loom::{AtomicI32, Ordering, UnsafeCell};
 use crate::mutex::{guard_impls, lock_impls, RawMutex};

@@ -31,7 +31,7 @@ use std::cell::Cell;
 use std::ptr;
 
 use crate::loom::{park, Waiter};
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 
 use crate::loom::{fence, lock_queue, AtomicBool, AtomicU32, Ordering, QueueLock};
 
@@ -341,7 +341,7 @@ impl Sema {
         // SAFETY: `node` was removed from the queue under its lock just now.
         unsafe { WaitNode::wake(node, handoff) };
         #[cfg(not(loom))]
-        if handoff && gmp_sched::in_goroutine() {
+        if handoff && gmp_sched::sys::in_goroutine() {
             // Go: semrelease1 goyields after a hand-off, so the new owner (in our runnext) runs
             // now instead of waiting out our time slice.
             gmp_sched::yield_now();

@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use gmp_sched::WaitReason;
+use gmp_sched::sys::WaitReason;
 
 use crate::loom::{Arc, AtomicU64, Ordering};
 use crate::sema::Sema;

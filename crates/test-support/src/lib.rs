@@ -2,8 +2,8 @@
 //! as plain threads, or mixed ([`Mode`], [`go`], [`each_mode`]); [`wait_until`] waits for a
 //! condition with a hang guard instead of a sleep; [`in_child`] and [`run_child`] run a test
 //! again in a child process (for `GOMAXPROCS` and other process-wide settings), killed if it
-//! hangs, and [`expect_fatal`] expects it to die of a fatal error; [`Gate`] parks goroutines and threads alike. `net` adds [`tcp_pair`]; `sync` adds
-//! [`start`].
+//! hangs, and [`expect_fatal`] expects it to die of a fatal error; [`Gate`] parks goroutines
+//! and threads alike. Feature `net` adds `tcp_pair`, feature `sync` adds `start`.
 //!
 //! Every goroutine here is started with `gmp_sched::spawn`, whose promise the test bodies keep:
 //! they hold only channels, gosync guards, sockets, `Arc`s and atomics across blocking calls,
@@ -15,7 +15,7 @@ mod party;
 pub use child::{child_command, child_mode, child_output, in_child, run_child};
 pub use party::{each_mode, go, goroutine, is_goroutine, run_all, Mode, Party, MODES};
 
-use gmp_sched::{park, WaitReason, Waiter};
+use gmp_sched::sys::{park, WaitReason, Waiter};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! A test's parties: goroutines, threads, or both.
 
 use crate::wait_until;
-use gmp_sched::{GoroutineState, JoinHandle, WaitReason};
+use gmp_sched::{debug::GoroutineState, sys::WaitReason, JoinHandle};
 
 /// Where the parties of a test run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl<T> Party<T> {
                 let id = h.id();
                 wait_until(|| {
                     parked()
-                        && gmp_sched::goroutines().iter().any(|g| {
+                        && gmp_sched::debug::goroutines().iter().any(|g| {
                             g.id == id && g.state == GoroutineState::Waiting(WaitReason::IoWait)
                         })
                 })
