@@ -102,3 +102,17 @@ pub fn processor_id() -> Option<usize> {
     }
     sched::current_p().map(|p| p.id)
 }
+
+/// Nanoseconds since the runtime's epoch on its one monotonic clock (Go's
+/// `runtime.nanotime`), for primitives that measure waits (gosync's 1 ms starvation
+/// threshold). Saturates far in the future; never wraps.
+///
+/// ```
+/// let a = gmp_sched::sys::nanotime();
+/// let b = gmp_sched::sys::nanotime();
+/// assert!(b >= a);
+/// ```
+#[cfg(not(loom))]
+pub fn nanotime() -> u64 {
+    crate::clock::nanos(std::time::Instant::now())
+}

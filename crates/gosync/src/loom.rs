@@ -131,16 +131,10 @@ impl<T: ?Sized> UnsafeCell<T> {
 
 /// The clock the mutex measures waiting with (Go: `runtime_nanotime`).
 pub(crate) mod clock {
-    /// Nanoseconds on a monotonic clock. Only differences between two readings on the same
-    /// thread mean anything.
+    /// Nanoseconds on the runtime's one monotonic clock (`gmp_sched::sys::nanotime`).
     #[cfg(not(loom))]
     pub(crate) fn now_nanos() -> u64 {
-        use std::sync::OnceLock;
-        use std::time::Instant;
-        static EPOCH: OnceLock<Instant> = OnceLock::new();
-        let epoch = *EPOCH.get_or_init(Instant::now);
-        // Saturates after 584 years of uptime.
-        u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        gmp_sched::sys::nanotime()
     }
 
     // The global step and the counters below live in *std* thread-locals of the thread that
