@@ -5,6 +5,11 @@
 //! Checked: an unpark before the park is kept (no lost wake-up); concurrent unparks resume
 //! the G at most once; a stale unpark makes a later park return spuriously, and a caller
 //! that loops on its condition still ends with it true.
+//!
+//! The last model drives gmp-sched's loom `Waiter` itself, which parks through the same
+//! `ParkState` (every gosync and gochan park under loom goes through it): one `park`
+//! returns only after the one `unpark`, on every path (pending permit, an unpark between
+//! the switch and the commit, a real sleep), and sees what the unparker wrote before it.
 #![cfg(loom)]
 
 use gmp_sched::internal::ParkState;
@@ -104,5 +109,47 @@ fn stale_unpark_is_a_spurious_wakeup_callers_survive() {
         waker.join().unwrap();
         stale.join().unwrap();
         assert!(flag.load(Ordering::Acquire));
+    });
+}
+
+/// gmp-sched's loom `Waiter`: a single park against a single unpark returns only after it
+/// (whichever of `take_notified`, a failed `commit_park`, or a wake-up from the sleep lets
+/// it go) and sees the unparker's write, with no other synchronisation in the model.
+#[test]
+fn waiter_park_sees_the_unparkers_writes() {
+    loom::model(|| {
+        let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
+        let (w, d) = (gmp_sched::Waiter::current(), data.clone());
+        let t = thread::spawn(move || {
+            d.with_mut(|p| unsafe { *p = 7 });
+            w.wake();
+        });
+        gmp_sched::park(gmp_sched::WaitReason::Other("model"), || {});
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        t.join().unwrap();
+    });
+}
+
+/// The same through the fast path (`take_notified`), which loom's search never reaches in
+/// the model above (it does not try the unparker's CAS ahead of the parker's first plain
+/// load): the parker waits, through a Relaxed flag that carries no ordering, until the
+/// unpark is pending, so only `take_notified` can order the unparker's write before the read.
+#[test]
+fn waiter_pending_unpark_orders_the_fast_path() {
+    loom::model(|| {
+        let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
+        let unparked = Arc::new(AtomicBool::new(false));
+        let (w, d, u) = (gmp_sched::Waiter::current(), data.clone(), unparked.clone());
+        let t = thread::spawn(move || {
+            d.with_mut(|p| unsafe { *p = 7 });
+            w.wake();
+            u.store(true, Ordering::Relaxed);
+        });
+        while !unparked.load(Ordering::Relaxed) {
+            thread::yield_now();
+        }
+        gmp_sched::park(gmp_sched::WaitReason::Other("model"), || {});
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        t.join().unwrap();
     });
 }

@@ -191,32 +191,73 @@ pub use loom_imp::*;
 
 #[cfg(loom)]
 mod loom_imp {
-    use crate::park_state::WaitReason;
+    //! Under loom there are no goroutines: each loom thread is a G whose park goes through
+    //! the production [`ParkState`] hand-shake exactly as `sched::park_current` and
+    //! `execute`'s park branch drive it (take_notified; release; commit_park; sleep until
+    //! the unparker that won PARKED -> RUNNING resumes it). Only the sleep itself is a loom
+    //! primitive: the `resumed` flag plays the run queue that `sched::ready` pushes the G on
+    //! (a Release push, an Acquire pop), and the `Notify` is the M that runs it.
+    //!
+    //! Everything lives in one `Arc<Slot>` per loom thread, created by `loom::thread_local!`
+    //! and shared by every clone of that thread's `Waiter`: the park word, the flag and the
+    //! `Notify` are one G's, whoever holds a handle to it. The flag is cleared only by the
+    //! parker, only by the `swap` that consumes it, and only while PARKED, when no unparker
+    //! can set it: an unparker sets it only after winning PARKED -> RUNNING, and the parker
+    //! reaches PARKED again only after consuming that one resume.
+    use crate::park_state::{ParkState, WaitReason};
+    use loom::sync::atomic::{AtomicBool, Ordering};
     use loom::sync::{Arc, Notify};
     use std::time::Instant;
 
+    /// One loom thread's G: its park word, its "queued to run" flag and its sleep.
+    #[derive(Debug)]
+    struct Slot {
+        park: ParkState,
+        /// Set by the unparker that won PARKED -> RUNNING, consumed by the parker. Both
+        /// sides write it with an RMW (`swap`). loom orders two stores by the writers'
+        /// causality, not totally: a plain `store(true)` concurrent with the parker's
+        /// earlier `swap(false)` is unordered with it, and loom lets the parker's next
+        /// `swap` read either of the two, though no machine can (the earlier swap would
+        /// have to precede the store, and the next one read it). That is the deadlock a
+        /// `store` here gave in the first execution: `unpark` won, stored true, notified,
+        /// and the woken parker's swap read its own earlier `false`. An RMW reads the
+        /// newest store and is ordered after it, so the writes form one chain.
+        resumed: AtomicBool,
+        sleep: Notify,
+    }
+
     loom::thread_local! {
-        /// Each loom thread's parking slot. A `Notify`, not `thread::park`: loom delivers a
-        /// `thread::unpark` to a thread blocked on a loom lock too, where it is lost.
-        static SLOT: Arc<Notify> = Arc::new(Notify::new());
+        /// Each loom thread's G. A `Notify` for the sleep, not `thread::park`: loom delivers
+        /// a `thread::unpark` to a thread blocked on a loom lock too, where it is lost.
+        static SLOT: Arc<Slot> = Arc::new(Slot {
+            park: ParkState::new(),
+            resumed: AtomicBool::new(false),
+            sleep: Notify::new(),
+        });
     }
 
     /// A handle that wakes one parked loom thread (under `cfg(loom)` there are no goroutines).
     #[derive(Clone, Debug)]
-    pub struct Waiter(Arc<Notify>);
+    pub struct Waiter(Arc<Slot>);
 
     impl Waiter {
         /// The calling loom thread's waiter.
         pub fn current() -> Waiter {
             SLOT.with(|s| Waiter(s.clone()))
         }
-        /// Wakes the thread, or makes its next park return at once.
+        /// `Waiter::unpark` for a G: only the unparker that moves the park word from PARKED
+        /// to RUNNING readies it (`sched::ready`).
         pub fn unpark(&self) {
-            self.0.notify()
+            if self.0.park.unpark() {
+                // `sched::ready`: the run queue's Release push, then an M runs the G. A
+                // swap, not a store: see `Slot::resumed`.
+                self.0.resumed.swap(true, Ordering::Release);
+                self.0.sleep.notify();
+            }
         }
         /// [`unpark`](Waiter::unpark), consuming the waiter.
         pub fn wake(self) {
-            self.0.notify()
+            self.unpark()
         }
         /// Always false under loom.
         pub fn is_goroutine(&self) -> bool {
@@ -224,11 +265,24 @@ mod loom_imp {
         }
     }
 
-    /// Runs `release`, then parks the loom thread on its slot (may return spuriously).
+    /// `sched::park_current` for the calling loom thread: returns at once if an unpark is
+    /// pending or came before the commit, else sleeps until an unparker readies it.
     pub fn park(_reason: WaitReason, release: impl FnOnce()) {
         let slot = SLOT.with(|s| s.clone());
+        if slot.park.take_notified() {
+            release();
+            return;
+        }
+        // (the context switch happens here; `release` runs on the scheduler stack)
         release();
-        slot.wait();
+        if !slot.park.commit_park() {
+            return; // an unpark came meanwhile: the M runs the G again
+        }
+        // Parked: sleep until the unparker that won PARKED -> RUNNING queues us (the run
+        // queue's Acquire pop). The `Notify` may return spuriously; only the flag counts.
+        while !slot.resumed.swap(false, Ordering::Acquire) {
+            slot.sleep.wait();
+        }
     }
 
     /// loom has no clock: the same as [`park`].

@@ -22,7 +22,6 @@
 //! parked party with "unsuccessful", unlock, wake them all.
 
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-#[cfg(not(loom))]
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::UnsafeCell;
 use crate::waitq::{AbortOnUnwind, Claimed, Node, Outcome, Parker, WaitQ, Wakeup};
@@ -32,21 +31,28 @@ use std::time::Instant;
 
 /// The channel lock: test-and-test-and-set with a bounded spin, then yielding the thread.
 /// Critical sections are a few dozen instructions, so this rarely gets past the spin.
-#[cfg(not(loom))]
-pub(crate) struct RawLock {
+///
+/// The same lock is built under loom and checked on its own (loom-tests `chan_lock.rs`):
+/// there each round of the slow path is one `loom::hint::spin_loop` (loom runs the other
+/// threads), with no backoff and no thread yield. The channel models use the blocking
+/// `RawLock` below instead: with three threads spinning, their executions outgrow loom's
+/// branch limit.
+pub struct SpinLock {
     locked: AtomicBool,
 }
 
-#[cfg(not(loom))]
-impl RawLock {
-    fn new() -> RawLock {
-        RawLock {
+impl SpinLock {
+    /// An unlocked lock.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> SpinLock {
+        SpinLock {
             locked: AtomicBool::new(false),
         }
     }
 
+    /// Takes the lock, spinning while another party holds it.
     #[inline]
-    pub(crate) fn lock(&self) {
+    pub fn lock(&self) {
         // Acquire: pairs with the Release in `unlock`.
         if self
             .locked
@@ -62,7 +68,9 @@ impl RawLock {
         let mut step = 0u32;
         loop {
             while self.locked.load(Ordering::Relaxed) {
-                if step < 6 {
+                if cfg!(loom) {
+                    crate::loom::hint::spin_loop();
+                } else if step < 6 {
                     for _ in 0..(1u32 << step) {
                         crate::loom::hint::spin_loop();
                     }
@@ -81,15 +89,19 @@ impl RawLock {
         }
     }
 
+    /// Releases the lock; the caller holds it.
     #[inline]
-    pub(crate) fn unlock(&self) {
+    pub fn unlock(&self) {
         self.locked.store(false, Ordering::Release);
     }
 }
 
-/// Under loom the channel lock blocks on a loom condition variable: loom cannot explore a
-/// spin lock between three threads (every spin is a branch), and mutual exclusion is all
-/// the channel relies on. See `Parker::wait` for the one thing this changes.
+/// The channel lock.
+#[cfg(not(loom))]
+pub(crate) type RawLock = SpinLock;
+
+/// Under loom the channel models lock with a loom `Mutex`/`Condvar`: mutual exclusion is
+/// all the channel relies on, and `SpinLock` has a model of its own.
 #[cfg(loom)]
 pub(crate) struct RawLock {
     locked: crate::loom::sync::Mutex<bool>,

@@ -133,6 +133,8 @@ pub use crate::time::{after, never, tick, Ticker};
 #[doc(hidden)]
 pub mod internal {
     #[cfg(loom)]
+    pub use crate::hchan::SpinLock;
+    #[cfg(loom)]
     pub use crate::loom::set_spin;
     pub use crate::select::{select, CaseRef, Mode, RecvCase, SendCase};
 

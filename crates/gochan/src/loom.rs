@@ -1,7 +1,7 @@
 //! std or loom, picked by `cfg(loom)`: every atomic, lock and `UnsafeCell` in this crate
 //! comes from here, so the code loom checks is the code that ships. Under loom the channel
-//! lock blocks instead of spinning (see `hchan.rs`) and parkers wait on gmp-sched's loom
-//! `Waiter` (a `Notify`); the parker's spin path runs when a model asks for it (`set_spin`).
+//! lock blocks (the spin lock it is in production has a model of its own, see `hchan.rs`)
+//! and parkers wait on gmp-sched's loom `Waiter` (the real `ParkState`); the parker's spin path runs when a model asks for it (`set_spin`).
 
 #[cfg(not(loom))]
 pub(crate) use std::{hint, sync};
@@ -47,10 +47,16 @@ mod model {
     }
 }
 
-/// Yields the OS thread (the channel lock's slow path; loom builds block instead).
+/// Yields the OS thread (the spin lock's slow path; under loom it spins instead).
 #[cfg(not(loom))]
 pub(crate) fn yield_thread() {
     std::thread::yield_now();
+}
+
+/// Under loom the spin lock's slow path never yields (it spins one round at a time).
+#[cfg(loom)]
+pub(crate) fn yield_thread() {
+    unreachable!("the loom channel lock does not yield")
 }
 
 /// loom's `UnsafeCell` API (`with`/`with_mut` hand out raw pointers) over std's cell, so that
