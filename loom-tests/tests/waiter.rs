@@ -119,12 +119,12 @@ fn stale_unpark_is_a_spurious_wakeup_callers_survive() {
 fn waiter_park_sees_the_unparkers_writes() {
     loom::model(|| {
         let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
-        let (w, d) = (gmp_sched::Waiter::current(), data.clone());
+        let (w, d) = (gmp_sched::sys::Waiter::current(), data.clone());
         let t = thread::spawn(move || {
             d.with_mut(|p| unsafe { *p = 7 });
             w.wake();
         });
-        gmp_sched::park(gmp_sched::WaitReason::Other("model"), || {});
+        gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("model"), || {});
         assert_eq!(data.with(|p| unsafe { *p }), 7);
         t.join().unwrap();
     });
@@ -139,7 +139,7 @@ fn waiter_pending_unpark_orders_the_fast_path() {
     loom::model(|| {
         let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
         let unparked = Arc::new(AtomicBool::new(false));
-        let (w, d, u) = (gmp_sched::Waiter::current(), data.clone(), unparked.clone());
+        let (w, d, u) = (gmp_sched::sys::Waiter::current(), data.clone(), unparked.clone());
         let t = thread::spawn(move || {
             d.with_mut(|p| unsafe { *p = 7 });
             w.wake();
@@ -148,7 +148,7 @@ fn waiter_pending_unpark_orders_the_fast_path() {
         while !unparked.load(Ordering::Relaxed) {
             thread::yield_now();
         }
-        gmp_sched::park(gmp_sched::WaitReason::Other("model"), || {});
+        gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("model"), || {});
         assert_eq!(data.with(|p| unsafe { *p }), 7);
         t.join().unwrap();
     });
