@@ -139,7 +139,11 @@ fn waiter_pending_unpark_orders_the_fast_path() {
     loom::model(|| {
         let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
         let unparked = Arc::new(AtomicBool::new(false));
-        let (w, d, u) = (gmp_sched::sys::Waiter::current(), data.clone(), unparked.clone());
+        let (w, d, u) = (
+            gmp_sched::sys::Waiter::current(),
+            data.clone(),
+            unparked.clone(),
+        );
         let t = thread::spawn(move || {
             d.with_mut(|p| unsafe { *p = 7 });
             w.wake();
