@@ -3,8 +3,10 @@
 //! place and puts it in another inside a section; a checker that finds both places empty
 //! concludes "deadlock" only if the count says nothing was in flight. It never may while
 //! the work exists. The places are Acquire/Release atomics, weaker than the mutexes and
-//! published deadlines the runtime uses. Known to catch: a `still_quiet` that checks only
-//! the open count (a section that began and ended during the look) fails both models.
+//! published deadlines the runtime uses. A check that gives up is repeated by the section
+//! that stopped it (`a_check_that_gives_up_is_always_repeated`). Known to catch: a
+//! `still_quiet` that checks only the open count (a section that began and ended during
+//! the look) fails the first two models.
 #![cfg(loom)]
 
 use gmp_sched::internal::InFlightCount;
@@ -102,4 +104,43 @@ fn without_the_count_a_move_looks_like_a_deadlock() {
         m.join().unwrap();
     });
     assert!(seen.load(std::sync::atomic::Ordering::Relaxed));
+}
+
+/// A check that gives up because of a section is repeated: either the section that was
+/// open asks for it when it ends, or the checker looks again itself (none open any more).
+/// Otherwise a deadlock found while sysmon ran would never be reported: every M is parked.
+#[test]
+fn a_check_that_gives_up_is_always_repeated() {
+    loom::model(|| {
+        let w = Arc::new(World {
+            count: InFlightCount::new(),
+            heap: AtomicBool::new(true),
+            queue: AtomicBool::new(false),
+        });
+        let w2 = w.clone();
+        let m = thread::spawn(move || {
+            w2.count.begin();
+            w2.heap.store(false, Ordering::Release);
+            w2.queue.store(true, Ordering::Release);
+            w2.count.end()
+        });
+        // The checker's loop, as `dump::check_dead` runs it.
+        let deferred = loop {
+            let quiet = w.count.quiet();
+            if let Some(quiet) = quiet {
+                let _ = w.heap.load(Ordering::Acquire) || w.queue.load(Ordering::Acquire);
+                if w.count.still_quiet(quiet) {
+                    break false;
+                }
+            }
+            if w.count.defer_check() {
+                break true;
+            }
+        };
+        let asked_again = m.join().unwrap();
+        assert!(
+            !deferred || asked_again,
+            "a deferred check was never repeated"
+        );
+    });
 }

@@ -176,11 +176,35 @@ pub(crate) fn check_dead(idle_ms: usize) {
     }
     let s = get();
     // Sections of work in flight on threads not counted here (see `inflight.rs`): none may
-    // be open, before or after the look, and none may have ended during it.
-    let Some(quiet) = s.inflight.quiet() else {
-        return;
-    };
-    if crate::m::NTHREADS.load(Ordering::SeqCst) > idle_ms
+    // be open, before or after the look, and none may have ended during it. If one was, the
+    // look is repeated: by the section that is still open when it ends, or here at once.
+    loop {
+        let quiet = s.inflight.quiet();
+        if let Some(quiet) = quiet {
+            if !live(s, idle_ms) {
+                if s.inflight.still_quiet(quiet) {
+                    break;
+                }
+            } else {
+                return;
+            }
+        }
+        if s.inflight.defer_check() {
+            return;
+        }
+    }
+    let msg = format!(
+        "fatal error: all goroutines are asleep - deadlock!\n\n{}",
+        dump()
+    );
+    crate::fatal::report(format_args!("{msg}"));
+    std::process::exit(2);
+}
+
+/// True if something could still run or wake a goroutine: an M running, no goroutine at
+/// all, queued work, a timer, a goroutine waiting for I/O.
+fn live(s: &crate::sched::Sched, idle_ms: usize) -> bool {
+    crate::m::NTHREADS.load(Ordering::SeqCst) > idle_ms
         || s.ngoroutine.load(Ordering::SeqCst) == 0
         || !s.global.is_empty()
         // Every P, retired ones too: a P just beyond GOMAXPROCS may still hold timers or
@@ -189,16 +213,6 @@ pub(crate) fn check_dead(idle_ms: usize) {
             .iter()
             .any(|p| p.has_work() || p.timers.next() != u64::MAX)
         || crate::netpoll::get().is_some_and(|p| p.has_waiters())
-        || !s.inflight.still_quiet(quiet)
-    {
-        return;
-    }
-    let msg = format!(
-        "fatal error: all goroutines are asleep - deadlock!\n\n{}",
-        dump()
-    );
-    crate::fatal::report(format_args!("{msg}"));
-    std::process::exit(2);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@
 //! before `quiet`, but then its Release `end` happened before the look, which would have
 //! seen the work in its new place. loom-tests/tests/inflight.rs checks exactly this.
 
-use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Open and ended sections (see the top of this file).
 ///
@@ -27,6 +27,9 @@ use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 pub struct InFlightCount {
     open: AtomicUsize,
     ended: AtomicU64,
+    /// A check could not conclude because of a section: the next section to end looks again
+    /// (every M may be parked by then, and nobody else would).
+    recheck: AtomicBool,
 }
 
 impl InFlightCount {
@@ -36,6 +39,7 @@ impl InFlightCount {
         InFlightCount {
             open: AtomicUsize::new(0),
             ended: AtomicU64::new(0),
+            recheck: AtomicBool::new(false),
         }
     }
 
@@ -44,10 +48,20 @@ impl InFlightCount {
         self.open.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The section ends: call after the work is in its new place.
-    pub fn end(&self) {
+    /// The section ends: call after the work is in its new place. True if a check gave up
+    /// because of a section meanwhile: the caller must run the check again.
+    pub fn end(&self) -> bool {
         self.ended.fetch_add(1, Ordering::SeqCst);
         self.open.fetch_sub(1, Ordering::SeqCst);
+        self.recheck.swap(false, Ordering::SeqCst)
+    }
+
+    /// A check could not conclude because of a section. True if a section is still open,
+    /// whose `end` will ask for the check again; false if none is: look again now.
+    /// (SeqCst: a section that `open` shows still open swaps `recheck` after this store.)
+    pub fn defer_check(&self) -> bool {
+        self.recheck.store(true, Ordering::SeqCst);
+        self.open.load(Ordering::SeqCst) != 0
     }
 
     /// Before a check looks: `None` if a section is open, else a snapshot for `still_quiet`.

@@ -188,7 +188,14 @@ impl InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.inflight.end();
+        if self.0.inflight.end() {
+            // A deadlock check ran into this section and concluded nothing; the Ms may all
+            // be parked now, so nobody else would look again.
+            if let Some(check_dead) = CHECK_DEAD.get() {
+                let idle = self.0.idle.lock().unwrap();
+                check_dead(idle.ms.len() + self.0.nlockedidle.load(Ordering::SeqCst));
+            }
+        }
     }
 }
 
