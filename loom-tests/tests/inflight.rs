@@ -22,6 +22,15 @@ struct World {
     queue: AtomicBool,
 }
 
+/// The work in the heap, nothing in flight.
+fn world() -> Arc<World> {
+    Arc::new(World {
+        count: InFlightCount::new(),
+        heap: AtomicBool::new(true),
+        queue: AtomicBool::new(false),
+    })
+}
+
 /// The check: true means "deadlock", which must never be concluded while work exists.
 fn check(w: &World) -> bool {
     let Some(quiet) = w.count.quiet() else {
@@ -31,23 +40,21 @@ fn check(w: &World) -> bool {
     empty && w.count.still_quiet(quiet)
 }
 
-fn mover(w: Arc<World>) -> thread::JoinHandle<()> {
+/// Moves the work from the heap to the queue in a section; returns `end`'s answer (check
+/// again?).
+fn mover(w: Arc<World>) -> thread::JoinHandle<bool> {
     thread::spawn(move || {
         w.count.begin();
         w.heap.store(false, Ordering::Release);
         w.queue.store(true, Ordering::Release);
-        w.count.end();
+        w.count.end()
     })
 }
 
 #[test]
 fn a_move_in_flight_is_never_a_deadlock() {
     loom::model(|| {
-        let w = Arc::new(World {
-            count: InFlightCount::new(),
-            heap: AtomicBool::new(true),
-            queue: AtomicBool::new(false),
-        });
+        let w = world();
         let m = mover(w.clone());
         assert!(
             !check(&w),
@@ -61,11 +68,7 @@ fn a_move_in_flight_is_never_a_deadlock() {
 #[test]
 fn back_to_back_moves_are_never_a_deadlock() {
     loom::model(|| {
-        let w = Arc::new(World {
-            count: InFlightCount::new(),
-            heap: AtomicBool::new(true),
-            queue: AtomicBool::new(false),
-        });
+        let w = world();
         let w2 = w.clone();
         let m = thread::spawn(move || {
             // Heap -> queue, then queue -> heap (the goroutine ran and slept again).
@@ -90,11 +93,7 @@ fn without_the_count_a_move_looks_like_a_deadlock() {
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let seen2 = seen.clone();
     loom::model(move || {
-        let w = Arc::new(World {
-            count: InFlightCount::new(),
-            heap: AtomicBool::new(true),
-            queue: AtomicBool::new(false),
-        });
+        let w = world();
         let m = mover(w.clone());
         let queue = w.queue.load(Ordering::Acquire);
         let heap = w.heap.load(Ordering::Acquire);
@@ -112,18 +111,8 @@ fn without_the_count_a_move_looks_like_a_deadlock() {
 #[test]
 fn a_check_that_gives_up_is_always_repeated() {
     loom::model(|| {
-        let w = Arc::new(World {
-            count: InFlightCount::new(),
-            heap: AtomicBool::new(true),
-            queue: AtomicBool::new(false),
-        });
-        let w2 = w.clone();
-        let m = thread::spawn(move || {
-            w2.count.begin();
-            w2.heap.store(false, Ordering::Release);
-            w2.queue.store(true, Ordering::Release);
-            w2.count.end()
-        });
+        let w = world();
+        let m = mover(w.clone());
         // The checker's loop, as `dump::check_dead` runs it.
         let deferred = loop {
             let quiet = w.count.quiet();

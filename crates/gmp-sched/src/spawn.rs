@@ -199,8 +199,8 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
 /// `std::thread::spawn`; the promise above is the part no type can express.
 ///
 /// The `unsafe` covers this promise, never `f`'s body: build the closure **outside** the
-/// `unsafe` block, as below. A closure written inside `unsafe { spawn(|| ...) }` is itself
-/// an unsafe context, where a raw-pointer dereference compiles with no `unsafe` of its own.
+/// `unsafe` block, as below. A closure written inside the unsafe block around `spawn` is
+/// itself an unsafe context, where a raw-pointer dereference compiles with no `unsafe` of its own.
 /// (`goro::Spawner` makes the promise once, and its `spawn` and `goro::go!` are safe.)
 ///
 /// # Panics

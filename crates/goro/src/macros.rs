@@ -27,6 +27,7 @@
 /// Without the promise it does not compile, with or without an `unsafe` around it:
 ///
 /// ```compile_fail
+/// // SAFETY: none that counts: an `unsafe` block is no promise `go!` accepts.
 /// let h = unsafe { goro::go! { 1 + 1 } };
 /// ```
 ///

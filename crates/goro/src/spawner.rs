@@ -1,16 +1,16 @@
 //! `Spawner`: the promise of the safety contract, made once with `unsafe`, after which starting
 //! a goroutine is a safe call.
 //!
-//! Why a value and not an `unsafe` around each spawn: an `unsafe` block is lexical, so
-//! `unsafe { spawn(|| body) }` (and the old `unsafe { go! { body } }`) made the whole goroutine
+//! Why a value and not an `unsafe` around each spawn: an `unsafe` block is lexical, so an
+//! unsafe block around `spawn(|| body)` (or the old `go! { body }`) made the whole goroutine
 //! body an unsafe context, where a raw-pointer dereference compiled with no `unsafe` of its own.
 //! Here the `unsafe` wraps only `Spawner::new()`; the goroutine's closure is written outside
 //! any unsafe block and checked as safe code. The promise stays an explicit `unsafe` in the
 //! caller's own code (seen by `#![forbid(unsafe_code)]`, clippy and `grep`), with its
 //! `// SAFETY:` comment, once per program or once per call site.
 //!
-//! Invariant: a `Spawner` exists only where someone wrote `unsafe { Spawner::new() }` and so
-//! answers for every goroutine started through it or its copies.
+//! Invariant: a `Spawner` exists only where someone called `Spawner::new()` in an unsafe
+//! block, and so answers for every goroutine started through it or its copies.
 
 use crate::{JoinHandle, WaitGroup};
 
