@@ -45,10 +45,28 @@ pub(crate) fn start() {
 /// What sysmon last saw of a P.
 #[derive(Clone, Copy, Default)]
 struct Seen {
-    schedtick: u32,
-    schedwhen: u64,
-    syscalltick: u32,
-    syscallwhen: u64,
+    sched: Tick,
+    syscall: Tick,
+}
+
+/// A P's counter as sysmon last saw it, and when it last saw it change.
+#[derive(Clone, Copy, Default)]
+struct Tick {
+    value: u32,
+    since: u64,
+}
+
+impl Tick {
+    /// How long `value` has stood still as of `now`; `None` (and the clock restarted) if it
+    /// moved since the last look.
+    fn still_for(&mut self, value: u32, now: u64) -> Option<u64> {
+        if self.value != value {
+            *self = Tick { value, since: now };
+            None
+        } else {
+            Some(now.saturating_sub(self.since))
+        }
+    }
 }
 
 fn run() {
@@ -108,29 +126,20 @@ fn retake(now: u64, seen: &mut [Seen]) -> bool {
         let e = &mut seen[p.id];
         let take = match state_of(w) {
             PState::Syscall => {
-                let t = p.syscalltick.load(Ordering::Relaxed);
-                if e.syscalltick != t {
-                    e.syscalltick = t;
-                    e.syscallwhen = now;
-                    false
-                } else {
-                    let for_ns = now.saturating_sub(e.syscallwhen);
+                let tick = p.syscalltick.load(Ordering::Relaxed);
+                e.syscall.still_for(tick, now).is_some_and(|for_ns| {
                     // Leave a short syscall its P when nothing waits and others can spin.
                     let others =
                         s.nmspinning.load(Ordering::SeqCst) + s.npidle.load(Ordering::SeqCst) > 0;
                     for_ns >= SYSCALL_NS && (p.has_work() || !others || for_ns >= HOG_NS)
-                }
+                })
             }
             PState::Running => {
-                let t = p.schedtick.load(Ordering::Relaxed);
-                if e.schedtick != t {
-                    e.schedtick = t;
-                    e.schedwhen = now;
-                    false
-                } else {
+                let tick = p.schedtick.load(Ordering::Relaxed);
+                e.sched.still_for(tick, now).is_some_and(|for_ns| {
                     let waiting = p.has_work() || !s.global.is_empty() || p.timers.next() <= now;
-                    now.saturating_sub(e.schedwhen) >= HOG_NS && waiting
-                }
+                    for_ns >= HOG_NS && waiting
+                })
             }
             _ => false,
         };

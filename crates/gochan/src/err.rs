@@ -45,167 +45,144 @@ impl<T> fmt::Display for SendError<T> {
 
 impl<T> Error for SendError<T> {}
 
-/// Why a [`try_send`](crate::Chan::try_send) did not send; holds the value.
-///
-/// ```
-/// use gochan::{Chan, TrySendError};
-///
-/// let ch = Chan::new(1);
-/// ch.try_send(1).unwrap();
-/// assert_eq!(ch.try_send(2), Err(TrySendError::Full(2)));
-/// ch.close();
-/// assert_eq!(ch.try_send(3), Err(TrySendError::Closed(3)));
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum TrySendError<T> {
-    /// The buffer is full and no receiver is waiting (or the channel is nil).
-    Full(T),
-    /// The channel is closed.
-    Closed(T),
+/// The shared body of the two send errors that hand their value back: an enum of two
+/// variants, each holding the value, with `into_inner`, one `is_*` test a variant, a `Debug`
+/// that does not need `T: Debug`, a Go-worded `Display`, and `From<SendError>` (a closed
+/// channel).
+macro_rules! send_error {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            $(#[$first_doc:meta])* $first:ident => $is_first:ident, $first_msg:literal,
+            $(#[$closed_doc:meta])* Closed => $closed_msg:literal,
+        }
+        examples: $into_inner_ex:literal, $is_first_ex:literal, $is_closed_ex:literal
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        pub enum $name<T> {
+            $(#[$first_doc])*
+            $first(T),
+            $(#[$closed_doc])*
+            Closed(T),
+        }
+
+        impl<T> $name<T> {
+            /// The value that was not sent.
+            ///
+            #[doc = $into_inner_ex]
+            pub fn into_inner(self) -> T {
+                match self {
+                    $name::$first(v) | $name::Closed(v) => v,
+                }
+            }
+
+            #[doc = concat!("Whether the send failed because of `", stringify!($first), "`.")]
+            ///
+            #[doc = $is_first_ex]
+            pub fn $is_first(&self) -> bool {
+                matches!(self, $name::$first(_))
+            }
+
+            /// Whether the channel was closed.
+            ///
+            #[doc = $is_closed_ex]
+            pub fn is_closed(&self) -> bool {
+                matches!(self, $name::Closed(_))
+            }
+        }
+
+        impl<T> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $name::$first(_) => f.write_str(concat!(stringify!($first), "(..)")),
+                    $name::Closed(_) => f.write_str("Closed(..)"),
+                }
+            }
+        }
+
+        impl<T> fmt::Display for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $name::$first(_) => f.write_str($first_msg),
+                    $name::Closed(_) => f.write_str($closed_msg),
+                }
+            }
+        }
+
+        impl<T> Error for $name<T> {}
+
+        impl<T> From<SendError<T>> for $name<T> {
+            fn from(e: SendError<T>) -> Self {
+                $name::Closed(e.0)
+            }
+        }
+    };
 }
 
-impl<T> TrySendError<T> {
-    /// The value that was not sent.
+send_error! {
+    /// Why a [`try_send`](crate::Chan::try_send) did not send; holds the value.
     ///
     /// ```
-    /// let ch = gochan::Chan::new(0);
-    /// assert_eq!(ch.try_send(5).unwrap_err().into_inner(), 5);
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(v) | TrySendError::Closed(v) => v,
-        }
-    }
-
-    /// Whether the send failed because the channel was full.
+    /// use gochan::{Chan, TrySendError};
     ///
-    /// ```
-    /// let ch = gochan::Chan::new(0);
-    /// assert!(ch.try_send(5).unwrap_err().is_full());
-    /// ```
-    pub fn is_full(&self) -> bool {
-        matches!(self, TrySendError::Full(_))
-    }
-
-    /// Whether the send failed because the channel was closed.
-    ///
-    /// ```
-    /// let ch = gochan::Chan::new(0);
+    /// let ch = Chan::new(1);
+    /// ch.try_send(1).unwrap();
+    /// assert_eq!(ch.try_send(2), Err(TrySendError::Full(2)));
     /// ch.close();
-    /// assert!(ch.try_send(5).unwrap_err().is_closed());
+    /// assert_eq!(ch.try_send(3), Err(TrySendError::Closed(3)));
     /// ```
-    pub fn is_closed(&self) -> bool {
-        matches!(self, TrySendError::Closed(_))
+    TrySendError {
+        /// The buffer is full and no receiver is waiting (or the channel is nil).
+        Full => is_full, "send on a full channel",
+        /// The channel is closed.
+        Closed => "send on closed channel",
     }
+    examples: "```
+let ch = gochan::Chan::new(0);
+assert_eq!(ch.try_send(5).unwrap_err().into_inner(), 5);
+```", "```
+let ch = gochan::Chan::new(0);
+assert!(ch.try_send(5).unwrap_err().is_full());
+```", "```
+let ch = gochan::Chan::new(0);
+ch.close();
+assert!(ch.try_send(5).unwrap_err().is_closed());
+```"
 }
 
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("send on a full channel"),
-            TrySendError::Closed(_) => f.write_str("send on closed channel"),
-        }
-    }
-}
-
-impl<T> Error for TrySendError<T> {}
-
-impl<T> From<SendError<T>> for TrySendError<T> {
-    fn from(e: SendError<T>) -> Self {
-        TrySendError::Closed(e.0)
-    }
-}
-
-/// Why a [`send_timeout`](crate::Chan::send_timeout) did not send; holds the value.
-///
-/// ```
-/// use gochan::{Chan, SendTimeoutError};
-/// use std::time::Duration;
-///
-/// let ch = Chan::new(0);
-/// let err = ch.send_timeout(1, Duration::from_millis(1)).unwrap_err();
-/// assert_eq!(err, SendTimeoutError::Timeout(1));
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum SendTimeoutError<T> {
-    /// Nobody took the value before the deadline.
-    Timeout(T),
-    /// The channel is (or became) closed.
-    Closed(T),
-}
-
-impl<T> SendTimeoutError<T> {
-    /// The value that was not sent.
+send_error! {
+    /// Why a [`send_timeout`](crate::Chan::send_timeout) did not send; holds the value.
     ///
     /// ```
+    /// use gochan::{Chan, SendTimeoutError};
     /// use std::time::Duration;
-    /// let ch = gochan::Chan::new(0);
-    /// let err = ch.send_timeout('x', Duration::ZERO).unwrap_err();
-    /// assert_eq!(err.into_inner(), 'x');
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            SendTimeoutError::Timeout(v) | SendTimeoutError::Closed(v) => v,
-        }
-    }
-
-    /// Whether the deadline passed.
     ///
+    /// let ch = Chan::new(0);
+    /// let err = ch.send_timeout(1, Duration::from_millis(1)).unwrap_err();
+    /// assert_eq!(err, SendTimeoutError::Timeout(1));
     /// ```
-    /// use std::time::Duration;
-    /// let ch = gochan::Chan::new(0);
-    /// assert!(ch.send_timeout(1, Duration::ZERO).unwrap_err().is_timeout());
-    /// ```
-    pub fn is_timeout(&self) -> bool {
-        matches!(self, SendTimeoutError::Timeout(_))
+    SendTimeoutError {
+        /// Nobody took the value before the deadline.
+        Timeout => is_timeout, "timed out sending on a channel",
+        /// The channel is (or became) closed.
+        Closed => "send on closed channel",
     }
-
-    /// Whether the channel was closed.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let ch = gochan::Chan::new(0);
-    /// ch.close();
-    /// assert!(ch.send_timeout(1, Duration::ZERO).unwrap_err().is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        matches!(self, SendTimeoutError::Closed(_))
-    }
-}
-
-impl<T> fmt::Debug for SendTimeoutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
-            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for SendTimeoutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendTimeoutError::Timeout(_) => f.write_str("timed out sending on a channel"),
-            SendTimeoutError::Closed(_) => f.write_str("send on closed channel"),
-        }
-    }
-}
-
-impl<T> Error for SendTimeoutError<T> {}
-
-impl<T> From<SendError<T>> for SendTimeoutError<T> {
-    fn from(e: SendError<T>) -> Self {
-        SendTimeoutError::Closed(e.0)
-    }
+    examples: "```
+use std::time::Duration;
+let ch = gochan::Chan::new(0);
+let err = ch.send_timeout('x', Duration::ZERO).unwrap_err();
+assert_eq!(err.into_inner(), 'x');
+```", "```
+use std::time::Duration;
+let ch = gochan::Chan::new(0);
+assert!(ch.send_timeout(1, Duration::ZERO).unwrap_err().is_timeout());
+```", "```
+use std::time::Duration;
+let ch = gochan::Chan::new(0);
+ch.close();
+assert!(ch.send_timeout(1, Duration::ZERO).unwrap_err().is_closed());
+```"
 }
 
 /// Why a [`try_recv`](crate::Chan::try_recv) got no value.

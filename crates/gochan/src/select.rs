@@ -173,9 +173,11 @@ unsafe fn state<T>(chan: Option<&Hchan<T>>) -> &mut State<T> {
 }
 
 /// The `CaseOps` methods that only ask the case's channel (`self.chan`, `None` when nil): its
-/// identity, the case's direction `$dir`, and its lock.
+/// identity, the case's direction `$dir`, its lock, and linking `self.node` into (or out of)
+/// its wait queue `$q`. A send case's value stays in its node when unlinked and is dropped with
+/// the case.
 macro_rules! case_chan_ops {
-    ($dir:expr) => {
+    ($dir:expr, $q:ident) => {
         fn id(&self) -> Option<usize> {
             self.chan.map(Hchan::id)
         }
@@ -188,11 +190,21 @@ macro_rules! case_chan_ops {
         fn unlock(&self) {
             self.chan.map(Hchan::unlock_raw);
         }
+        unsafe fn enqueue(&self, parker: &Parker, case: usize) {
+            // SAFETY: the lock is held and the node and parker stay in place until unlinked
+            // (this method's contract).
+            unsafe { state(self.chan).$q.push(&self.node, parker, case) };
+        }
+        unsafe fn dequeue(&self) {
+            // SAFETY: the caller holds the lock and no other state reference (`dequeue`'s
+            // contract).
+            unsafe { state(self.chan) }.$q.remove(&self.node);
+        }
     };
 }
 
 impl<T> CaseOps for RecvCase<'_, T> {
-    case_chan_ops!(Dir::Recv);
+    case_chan_ops!(Dir::Recv, recvq);
     unsafe fn poll(&self) -> Option<Option<Wakeup>> {
         // SAFETY: the caller holds the lock and no other state reference (`poll`'s contract).
         let state = unsafe { state(self.chan) };
@@ -207,16 +219,6 @@ impl<T> CaseOps for RecvCase<'_, T> {
             }
             RecvPoll::Empty => None,
         }
-    }
-    unsafe fn enqueue(&self, parker: &Parker, case: usize) {
-        // SAFETY: the lock is held and the node and parker stay in place until unlinked
-        // (this method's contract).
-        unsafe { state(self.chan).recvq.push(&self.node, parker, case) };
-    }
-    unsafe fn dequeue(&self) {
-        // SAFETY: the caller holds the lock and no other state reference (`dequeue`'s
-        // contract).
-        unsafe { state(self.chan) }.recvq.remove(&self.node);
     }
     fn complete(&self, success: bool) {
         let v = if success {
@@ -264,7 +266,7 @@ impl<'a, T> SendCase<'a, T> {
 }
 
 impl<T> CaseOps for SendCase<'_, T> {
-    case_chan_ops!(Dir::Send);
+    case_chan_ops!(Dir::Send, sendq);
     unsafe fn poll(&self) -> Option<Option<Wakeup>> {
         // SAFETY: pass 1 runs before the node is linked anywhere: only we reach it.
         let v = unsafe { self.node.take_value() }.expect("an unsent case holds its value");
@@ -285,17 +287,6 @@ impl<T> CaseOps for SendCase<'_, T> {
                 None
             }
         }
-    }
-    unsafe fn enqueue(&self, parker: &Parker, case: usize) {
-        // SAFETY: the lock is held and the node and parker stay in place until unlinked
-        // (this method's contract).
-        unsafe { state(self.chan).sendq.push(&self.node, parker, case) };
-    }
-    unsafe fn dequeue(&self) {
-        // The value stays in the node and is dropped with the case.
-        // SAFETY: the caller holds the lock and no other state reference (`dequeue`'s
-        // contract).
-        unsafe { state(self.chan) }.sendq.remove(&self.node);
     }
     fn complete(&self, success: bool) {
         let r = if success {

@@ -540,9 +540,25 @@ macro_rules! lock_impls {
 }
 pub(crate) use lock_impls;
 
-/// `Drop` (runs `$unlock` on the guard `$g`) and `Debug` (the data's) for a guard type.
+/// `Deref` to the data in the cell `$cell` (read through the guard `$g`), `DerefMut` too for a
+/// guard marked `mut` (an exclusive lock), `Drop` (runs `$unlock`) and `Debug` (the data's) for
+/// a guard type.
 macro_rules! guard_impls {
-    ($guard:ident, |$g:ident| $unlock:expr) => {
+    ($guard:ident $(, $excl:ident)?, |$g:ident| $cell:expr, $unlock:expr) => {
+        impl<T: ?Sized> Deref for $guard<'_, T> {
+            type Target = T;
+
+            fn deref(&self) -> &T {
+                let $g = self;
+                // SAFETY: the guard holds the lock (shared or exclusive), so no writer touches
+                // the data until it is dropped; the reference borrows the guard, so it cannot
+                // outlive the lock.
+                $cell.with(|p| unsafe { &*p })
+            }
+        }
+
+        $(guard_impls!(@$excl $guard, |$g| $cell);)?
+
         impl<T: ?Sized> Drop for $guard<'_, T> {
             #[inline]
             fn drop(&mut self) {
@@ -554,6 +570,17 @@ macro_rules! guard_impls {
         impl<T: ?Sized + fmt::Debug> fmt::Debug for $guard<'_, T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&**self, f)
+            }
+        }
+    };
+    (@exclusive $guard:ident, |$g:ident| $cell:expr) => {
+        impl<T: ?Sized> DerefMut for $guard<'_, T> {
+            fn deref_mut(&mut self) -> &mut T {
+                let $g = self;
+                // SAFETY: the guard holds the lock exclusively, so this is the only access to
+                // the data until it is dropped; the reference borrows the guard mutably, so it
+                // is unique and cannot outlive the lock.
+                $cell.with_mut(|p| unsafe { &mut *p })
             }
         }
     };
@@ -599,26 +626,12 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     }
 }
 
-impl<T: ?Sized> Deref for MutexGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds the lock, so nobody writes the data until it is dropped; the
-        // reference borrows the guard, so it cannot outlive the lock.
-        self.mutex.data.with(|p| unsafe { &*p })
-    }
-}
-
-impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard holds the lock, so this is the only access to the data until it is
-        // dropped; the reference borrows the guard mutably, so it is unique and cannot outlive
-        // the lock.
-        self.mutex.data.with_mut(|p| unsafe { &mut *p })
-    }
-}
-
-guard_impls!(MutexGuard, |g| g.mutex.raw.unlock());
+guard_impls!(
+    MutexGuard,
+    exclusive,
+    |g| g.mutex.data,
+    g.mutex.raw.unlock()
+);
 
 impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -314,17 +314,7 @@ pub struct RwMutexReadGuard<'a, T: ?Sized> {
     _data: PhantomData<&'a T>,
 }
 
-impl<T: ?Sized> Deref for RwMutexReadGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: a read lock is held, so no writer touches the data until the guard is dropped;
-        // the reference borrows the guard.
-        self.rw.data.with(|p| unsafe { &*p })
-    }
-}
-
-guard_impls!(RwMutexReadGuard, |g| g.rw.read_unlock());
+guard_impls!(RwMutexReadGuard, |g| g.rw.data, g.rw.read_unlock());
 
 /// Holds an [`RwMutex`] locked for writing; unlocks when dropped.
 ///
@@ -344,22 +334,9 @@ pub struct RwMutexWriteGuard<'a, T: ?Sized> {
     _data: PhantomData<&'a mut T>,
 }
 
-impl<T: ?Sized> Deref for RwMutexWriteGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the write lock is held, so nobody else touches the data until the guard is
-        // dropped; the reference borrows the guard.
-        self.rw.data.with(|p| unsafe { &*p })
-    }
-}
-
-impl<T: ?Sized> DerefMut for RwMutexWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the write lock is held, so this is the only access until the guard is dropped;
-        // the reference borrows the guard mutably.
-        self.rw.data.with_mut(|p| unsafe { &mut *p })
-    }
-}
-
-guard_impls!(RwMutexWriteGuard, |g| g.rw.write_unlock());
+guard_impls!(
+    RwMutexWriteGuard,
+    exclusive,
+    |g| g.rw.data,
+    g.rw.write_unlock()
+);
