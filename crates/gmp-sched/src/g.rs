@@ -7,12 +7,12 @@
 //! `ParkState` CAS, each of which orders the accesses (Release on publish, Acquire on take).
 
 use crate::m::M;
-use crate::park_state::{ParkState, WaitReason};
+use crate::park_state::{AtomicReason, ParkState, WaitReason};
 use crate::stack::Stack;
 use context::Context;
 use std::cell::UnsafeCell;
 use std::panic::Location;
-use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// One goroutine's (or thread's) locals (`local.rs`), keyed by the address of their
@@ -312,80 +312,6 @@ impl G {
     /// The reason of the G's last park (or of the one it is making).
     pub(crate) fn reason(&self) -> WaitReason {
         self.reason.load()
-    }
-}
-
-/// A G's wait reason, readable by dumps while the G parks again: a code byte, and for
-/// `WaitReason::Other` its text (a pointer and a length, which must pair up) under a
-/// sequence lock. One writer (the G); any number of readers, which never block it.
-///
-/// Parking with a named reason is one Relaxed byte store. Parking with `Other` text the G
-/// used last time as well adds two Relaxed loads; new text costs the sequence lock's
-/// stores (Relaxed, plus a Release fence and store: free on x86).
-struct AtomicReason {
-    code: AtomicU8,
-    /// Even: `ptr`/`len` hold one `&'static str`; odd: the writer is changing them.
-    seq: AtomicU32,
-    ptr: AtomicPtr<u8>,
-    len: AtomicUsize,
-}
-
-impl AtomicReason {
-    fn new() -> AtomicReason {
-        AtomicReason {
-            code: AtomicU8::new(WaitReason::Other("").code()),
-            seq: AtomicU32::new(0),
-            ptr: AtomicPtr::new("".as_ptr() as *mut u8),
-            len: AtomicUsize::new(0),
-        }
-    }
-
-    /// Stores `r`. Only the G itself calls this, so there is one writer at a time.
-    fn store(&self, r: WaitReason) {
-        if let WaitReason::Other(text) = r {
-            let (p, n) = (text.as_ptr() as *mut u8, text.len());
-            // The one writer reads its own last stores: no race.
-            if self.ptr.load(Ordering::Relaxed) != p || self.len.load(Ordering::Relaxed) != n {
-                let seq = self.seq.load(Ordering::Relaxed);
-                self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-                // Release fence: a reader that sees the new `ptr`/`len` also sees the odd
-                // sequence (pairs with its Acquire fence before the second `seq` load).
-                fence(Ordering::Release);
-                self.ptr.store(p, Ordering::Relaxed);
-                self.len.store(n, Ordering::Relaxed);
-                // Release: a reader that sees this even sequence sees `ptr`/`len` with it.
-                self.seq.store(seq.wrapping_add(2), Ordering::Release);
-            }
-        }
-        self.code.store(r.code(), Ordering::Relaxed);
-    }
-
-    /// The last reason stored (a code and the text of some `Other` stored, each whole).
-    fn load(&self) -> WaitReason {
-        let code = self.code.load(Ordering::Relaxed);
-        if code != 0 {
-            return WaitReason::from_code(code, "");
-        }
-        loop {
-            // Acquire: pairs with the writer's Release store of an even sequence.
-            let before = self.seq.load(Ordering::Acquire);
-            if before % 2 == 0 {
-                let p = self.ptr.load(Ordering::Relaxed);
-                let n = self.len.load(Ordering::Relaxed);
-                // Acquire fence: pairs with the writer's Release fence, so if `p`/`n` come
-                // from a write in progress, the load below sees the sequence moved on.
-                fence(Ordering::Acquire);
-                if self.seq.load(Ordering::Relaxed) == before {
-                    // SAFETY: the sequence did not move while we read, so `p` and `n` are
-                    // the pointer and length of one `&'static str` stored by `store`
-                    // (or `new`'s ""): valid UTF-8, alive forever.
-                    let text =
-                        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, n)) };
-                    return WaitReason::Other(text);
-                }
-            }
-            std::hint::spin_loop();
-        }
     }
 }
 

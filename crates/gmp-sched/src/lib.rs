@@ -125,7 +125,7 @@ pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
 pub mod internal {
     pub use crate::inflight::InFlightCount;
     pub use crate::p::{gen_of, owner, state_of, Owner, PState, Pin, RunNext};
-    pub use crate::park_state::ParkState;
+    pub use crate::park_state::{AtomicReason, ParkState};
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit, once per process, as Go does at

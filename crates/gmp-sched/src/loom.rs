@@ -7,3 +7,12 @@ pub(crate) use std::sync;
 
 #[cfg(loom)]
 pub(crate) use loom::sync;
+
+/// A busy-wait hint; under loom a yield, so a spinning thread lets the others run.
+#[inline]
+pub(crate) fn spin_loop() {
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}

@@ -16,7 +16,7 @@
 //! `RUNNING -> NOTIFIED` (nothing else to do) or `PARKED -> RUNNING`, and only the unparker
 //! that wins that CAS readies the G: exactly one party ever resumes it.
 
-use crate::loom::sync::atomic::{AtomicU8, Ordering};
+use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::fmt;
 
 /// Why a goroutine or thread is parked; shown in goroutine dumps.
@@ -220,6 +220,80 @@ impl ParkState {
                 Ok(_) => return ready,
                 Err(now) => s = now,
             }
+        }
+    }
+}
+
+/// A G's wait reason, readable by dumps while the G parks again: a code byte, and for
+/// `WaitReason::Other` its text (a pointer and a length, which must pair up) under a
+/// sequence lock. One writer (the G); any number of readers, which never block it.
+///
+/// Parking with a named reason is one Relaxed byte store. Parking with `Other` text the G
+/// used last time as well adds two Relaxed loads; new text costs the sequence lock's
+/// stores (Relaxed, plus a Release fence and store: free on x86).
+pub struct AtomicReason {
+    code: AtomicU8,
+    /// Even: `ptr`/`len` hold one `&'static str`; odd: the writer is changing them.
+    seq: AtomicU32,
+    ptr: AtomicPtr<u8>,
+    len: AtomicUsize,
+}
+
+impl AtomicReason {
+    pub fn new() -> AtomicReason {
+        AtomicReason {
+            code: AtomicU8::new(WaitReason::Other("").code()),
+            seq: AtomicU32::new(0),
+            ptr: AtomicPtr::new("".as_ptr() as *mut u8),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Stores `r`. Only the G itself calls this, so there is one writer at a time.
+    pub fn store(&self, r: WaitReason) {
+        if let WaitReason::Other(text) = r {
+            let (p, n) = (text.as_ptr() as *mut u8, text.len());
+            // The one writer reads its own last stores: no race.
+            if self.ptr.load(Ordering::Relaxed) != p || self.len.load(Ordering::Relaxed) != n {
+                let seq = self.seq.load(Ordering::Relaxed);
+                self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+                // Release fence: a reader that sees the new `ptr`/`len` also sees the odd
+                // sequence (pairs with its Acquire fence before the second `seq` load).
+                fence(Ordering::Release);
+                self.ptr.store(p, Ordering::Relaxed);
+                self.len.store(n, Ordering::Relaxed);
+                // Release: a reader that sees this even sequence sees `ptr`/`len` with it.
+                self.seq.store(seq.wrapping_add(2), Ordering::Release);
+            }
+        }
+        self.code.store(r.code(), Ordering::Relaxed);
+    }
+
+    /// The last reason stored (a code and the text of some `Other` stored, each whole).
+    pub fn load(&self) -> WaitReason {
+        let code = self.code.load(Ordering::Relaxed);
+        if code != 0 {
+            return WaitReason::from_code(code, "");
+        }
+        loop {
+            // Acquire: pairs with the writer's Release store of an even sequence.
+            let before = self.seq.load(Ordering::Acquire);
+            if before % 2 == 0 {
+                let p = self.ptr.load(Ordering::Relaxed);
+                let n = self.len.load(Ordering::Relaxed);
+                // Acquire fence: pairs with the writer's Release fence, so if `p`/`n` come
+                // from a write in progress, the load below sees the sequence moved on.
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == before {
+                    // SAFETY: the sequence did not move while we read, so `p` and `n` are
+                    // the pointer and length of one `&'static str` stored by `store`
+                    // (or `new`'s ""): valid UTF-8, alive forever.
+                    let text =
+                        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, n)) };
+                    return WaitReason::Other(text);
+                }
+            }
+            crate::loom::spin_loop();
         }
     }
 }
