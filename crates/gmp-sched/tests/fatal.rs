@@ -121,3 +121,63 @@ fn builder_rejects_bad_settings_and_a_second_init() {
         );
     }
 }
+
+/// The address space this process has mapped, in bytes (`/proc/self/statm`'s first field).
+fn mapped_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().next().unwrap().parse().unwrap();
+    // SAFETY: sysconf only reads a configuration value.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+/// When the OS refuses a thread for a new M, the scheduler has already taken an idle P (and
+/// maybe counted a spinning M) for it: unwinding would leak both. It must be a fatal error,
+/// not a panic on some scheduler thread and not a hang. The child caps its address space
+/// just above what it has mapped, so the next M's 256 KiB thread stack cannot be mapped, then
+/// asks for more Ms by keeping every P busy.
+#[test]
+fn a_refused_m_thread_is_a_fatal_error() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const PROCS: usize = 8;
+    if child_mode().as_deref() == Some("no-thread") {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        // Start the runtime (the first M, sysmon, the stack slab) before the cap.
+        // SAFETY: the closure keeps no thread-bound state across a blocking call.
+        unsafe { spawn(|| ()) }.join().unwrap();
+        let cap = mapped_bytes() + 128 * 1024;
+        let lim = libc::rlimit {
+            rlim_cur: cap,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: `lim` is a valid rlimit.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
+        for _ in 0..PROCS {
+            // SAFETY: the closure keeps no thread-bound state across a blocking call.
+            let _ = unsafe {
+                spawn::<_, ()>(|| {
+                    STARTED.fetch_add(1, Ordering::SeqCst);
+                    loop {
+                        std::hint::spin_loop();
+                    }
+                })
+            };
+        }
+        // Every goroutine running at once needs PROCS Ms: reaching this means the cap let
+        // every thread through, and the test fails on the exit status below.
+        while STARTED.load(Ordering::SeqCst) < PROCS {
+            std::thread::yield_now();
+        }
+        std::process::exit(0);
+    }
+    let out = run_child(
+        "a_refused_m_thread_is_a_fatal_error",
+        "no-thread",
+        &[("GOMAXPROCS", &PROCS.to_string())],
+    );
+    let err = stderr(&out);
+    assert!(!out.status.success(), "every M thread was created: {err}");
+    assert!(
+        err.contains("fatal error: cannot create an OS thread for an M"),
+        "{err}"
+    );
+}
