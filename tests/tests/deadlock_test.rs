@@ -247,3 +247,43 @@ fn a_real_deadlock_is_still_reported() {
         "{err}"
     );
 }
+
+/// Two `run` calls from two threads: the first returns while the second's main is blocked
+/// for good. The detector stays on for the second (a flag set by each `run` and cleared by
+/// the first to return turned it off, and the child hung).
+#[test]
+fn a_deadlock_after_another_run_returned_is_reported() {
+    if child_mode().is_some() {
+        static SECOND_BLOCKED: AtomicUsize = AtomicUsize::new(0);
+        let blocker = Chan::<i32>::new(0);
+        let first = std::thread::spawn(|| {
+            // SAFETY: main holds nothing across its blocking calls.
+            unsafe {
+                goro::run(|| {
+                    while SECOND_BLOCKED.load(Ordering::SeqCst) == 0 {
+                        goro::yield_now();
+                    }
+                })
+            }
+        });
+        // SAFETY: as above.
+        unsafe {
+            goro::run(move || {
+                SECOND_BLOCKED.store(1, Ordering::SeqCst);
+                blocker.recv()
+            })
+        };
+        unreachable!("the deadlock ends the process ({:?})", first.join());
+    }
+    let out = run_child(
+        "a_deadlock_after_another_run_returned_is_reported",
+        "dead",
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("all goroutines are asleep - deadlock!"),
+        "{err}"
+    );
+}
