@@ -1,5 +1,6 @@
-//! The G's park word ([`ParkState`]) and why a party parks ([`WaitReason`]): the state
-//! machine under every park and unpark (Go: runtime/proc.go `gopark`/`goready`'s status
+//! The G's park word ([`ParkState`]), why a party parks ([`WaitReason`]) and that reason as
+//! dumps read it while the G runs on ([`AtomicReason`]): the state machine under every park
+//! and unpark (Go: runtime/proc.go `gopark`/`goready`'s status
 //! handshake; runtime2.go `waitReason`).
 //!
 //! ## The G park state ([`ParkState`])
