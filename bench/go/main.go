@@ -10,10 +10,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -130,6 +132,10 @@ func main() {
 		mutexTail()
 	case "echo-server":
 		echoServer()
+	case "http-server":
+		httpServer()
+	case "nethttp-server":
+		netHTTPServer()
 	default:
 		fmt.Fprintf(os.Stderr, "peer go has no `%s` workload\n", workload)
 		os.Exit(3)
@@ -519,10 +525,9 @@ func mutexTail() {
 		kv{"p999_wait_us", pct(99.9)}, kv{"p99_wait_us", pct(99)}, kv{"ns_per_lock", nsPer(d, per*g)})
 }
 
-// echo-server: the server side of the `echo` workload (bench/src/echo.rs drives it): Go's net
-// package, a goroutine per connection reading up to 4 KiB and writing it back. Prints
-// "LISTENING addr" first; exits when stdin reaches EOF (the client closes it, or dies).
-func echoServer() {
+// listen raises the fd limit, listens on 127.0.0.1:0, prints "LISTENING addr" and exits when
+// stdin reaches EOF (the client closes it, or dies): the start of every server workload.
+func listen() net.Listener {
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
 		lim.Cur = lim.Max
@@ -538,6 +543,84 @@ func echoServer() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}()
+	return l
+}
+
+var endOfRequest = []byte("\r\n\r\n")
+
+// httpResponse is bench/src/http.rs's RESPONSE, byte for byte.
+const httpResponse = "HTTP/1.1 200 OK\r\nServer: bench\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"
+
+// http-server: the server side of the `http` workload (bench/src/http.rs) on Go's raw net
+// package: a goroutine per connection reading up to 4 KiB, answering every complete request
+// in it and writing the answers at once, as goro's and tokio's servers do.
+func httpServer() {
+	l := listen()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "accept:", err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		go func() {
+			defer c.Close()
+			buf := make([]byte, 4096)
+			out := make([]byte, 0, len(httpResponse)*16)
+			have := 0
+			for {
+				n, err := c.Read(buf[have:])
+				if err != nil {
+					return
+				}
+				have += n
+				used := 0
+				for {
+					end := bytes.Index(buf[used:have], endOfRequest)
+					if end < 0 {
+						break
+					}
+					used += end + 4
+					out = append(out, httpResponse...)
+				}
+				have = copy(buf, buf[used:have])
+				if have == len(buf) {
+					return
+				}
+				if len(out) > 0 {
+					if _, err := c.Write(out); err != nil {
+						return
+					}
+					out = out[:0]
+				}
+			}
+		}()
+	}
+}
+
+// nethttp-server: the `http` workload on Go's net/http, the server most Go programs use: the
+// same answer from a handler.
+func netHTTPServer() {
+	l := listen()
+	body := []byte("Hello, World!")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr["Server"] = []string{"bench"}
+		hdr["Content-Type"] = []string{"text/plain"}
+		hdr["Content-Length"] = []string{"13"}
+		_, _ = w.Write(body)
+	})
+	if err := http.Serve(l, h); err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		os.Exit(1)
+	}
+}
+
+// echo-server: the server side of the `echo` workload (bench/src/echo.rs drives it): Go's net
+// package, a goroutine per connection reading up to 4 KiB and writing it back. Prints
+// "LISTENING addr" first; exits when stdin reaches EOF (the client closes it, or dies).
+func echoServer() {
+	l := listen()
 	for {
 		c, err := l.Accept()
 		if err != nil {

@@ -72,7 +72,7 @@ pub fn server_listening(addr: SocketAddr) {
 }
 
 /// Reads `/proc/<pid>/stat`'s utime + stime, in seconds.
-fn proc_cpu_secs(pid: u32) -> Option<f64> {
+pub(crate) fn proc_cpu_secs(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces: fields are counted after its closing parenthesis.
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -93,7 +93,7 @@ fn self_cpu_secs() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn peak_rss_of(pid: u32) -> Option<f64> {
+pub(crate) fn peak_rss_of(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line["VmHWM:".len()..]
@@ -104,13 +104,51 @@ fn peak_rss_of(pid: u32) -> Option<f64> {
         .ok()
 }
 
-fn fail(msg: impl std::fmt::Display) -> ! {
-    eprintln!("echo client: {msg}");
+pub(crate) fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("load client: {msg}");
     std::process::exit(1);
 }
 
 /// The server child: killed (and reaped) when dropped, unless it already exited.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
+
+/// Starts `PATH MODE procs=P` pinned to `server_cpus` (with `GOMAXPROCS=P`), pins this
+/// process to `client_cpus`, and waits for the server's `LISTENING addr` line.
+pub(crate) fn start_server(
+    path: &str,
+    mode: &str,
+    procs: usize,
+    server_cpus: &[usize],
+    client_cpus: &[usize],
+) -> (Server, SocketAddr) {
+    if !server_cpus.is_empty() {
+        crate::pin_to_set(server_cpus);
+    }
+    let child = Command::new(path)
+        .arg(mode)
+        .arg(format!("procs={procs}"))
+        .env("GOMAXPROCS", procs.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| fail(format!("cannot start {path}: {e}")));
+    let mut server = Server(child);
+    if !client_cpus.is_empty() {
+        crate::pin_to_set(client_cpus);
+    }
+    let mut first = String::new();
+    let stdout = server.0.stdout.take().expect("piped stdout");
+    if BufReader::new(stdout).read_line(&mut first).is_err() || first.is_empty() {
+        fail("the server exited before listening");
+    }
+    let addr: SocketAddr = first
+        .trim()
+        .strip_prefix("LISTENING ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| fail(format!("expected `LISTENING addr`, got `{}`", first.trim())));
+    (server, addr)
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -149,33 +187,14 @@ pub fn client(args: &Args) {
         .usize("threads", client_cpus.len().max(1))
         .clamp(1, conns);
 
-    if !server_cpus.is_empty() {
-        crate::pin_to_set(&server_cpus);
-    }
-    let child = Command::new(server_path)
-        .arg("echo-server")
-        .arg(format!("procs={procs}"))
-        .env("GOMAXPROCS", procs.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| fail(format!("cannot start {server_path}: {e}")));
-    let mut server = Server(child);
-    if !client_cpus.is_empty() {
-        crate::pin_to_set(&client_cpus);
-    }
+    let (server, addr) = start_server(
+        server_path,
+        "echo-server",
+        procs,
+        &server_cpus,
+        &client_cpus,
+    );
     let pid = server.0.id();
-    let mut first = String::new();
-    let stdout = server.0.stdout.take().expect("piped stdout");
-    if BufReader::new(stdout).read_line(&mut first).is_err() || first.is_empty() {
-        fail("the server exited before listening");
-    }
-    let addr: SocketAddr = first
-        .trim()
-        .strip_prefix("LISTENING ")
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| fail(format!("expected `LISTENING addr`, got `{}`", first.trim())));
 
     let streams: Vec<TcpStream> = (0..conns)
         .map(|i| {

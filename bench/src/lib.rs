@@ -28,6 +28,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 pub mod echo;
+pub mod http;
+pub mod idle;
 pub mod locks;
 pub mod spec;
 pub mod threaded;

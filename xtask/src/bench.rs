@@ -188,7 +188,10 @@ pub(crate) fn run(args: &[String]) -> bool {
     let target = target_dir();
     let bins = target.join("release");
     let gobench = target.join("bench-go/gobench");
-    if wants("go") && !build_go(&gobench) {
+    if (wants("go") || wants("go_http")) && !build_go(&gobench) {
+        return false;
+    }
+    if cases.iter().any(|c| c.workload == "http") && !ensure_wrk() {
         return false;
     }
     if !build_rust(wants("goro")) {
@@ -208,7 +211,10 @@ pub(crate) fn run(args: &[String]) -> bool {
     println!("{}", report::console(&measured));
     let goals = report::goals(&measured);
     if !goals.is_empty() {
-        println!("goals (issues 2-6, 12):\n{}", report::goals_text(&goals));
+        println!(
+            "goals (issues 2-6, 12, 15):\n{}",
+            report::goals_text(&goals)
+        );
     }
     if let Err(e) = report::write(&out_dir, &measured, &machine, &opts) {
         eprintln!("cannot write the report into {}: {e}", out_dir.display());
@@ -268,6 +274,31 @@ fn build_go(out: &Path) -> bool {
     crate::run_status(&mut cmd)
 }
 
+/// Installs Debian's `wrk` (the `http` workload's client) with apt-get when it is missing,
+/// as `build_go` installs Go.
+fn ensure_wrk() -> bool {
+    let have = || {
+        Command::new("wrk")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if have() {
+        return true;
+    }
+    eprintln!("wrk is missing: installing Debian's package (apt-get install wrk)");
+    let ok = crate::run_status(Command::new("apt-get").args(["install", "-y", "wrk"]))
+        || (crate::run_status(Command::new("apt-get").arg("update"))
+            && crate::run_status(Command::new("apt-get").args(["install", "-y", "wrk"])));
+    if !ok || !have() {
+        eprintln!("could not install wrk: install it (apt-get install wrk) and run again");
+        return false;
+    }
+    true
+}
+
 /// Builds the Rust peers (and goro's binary when `goro`) in release.
 fn build_rust(goro: bool) -> bool {
     let mut cmd = crate::cargo();
@@ -281,7 +312,8 @@ fn build_rust(goro: bool) -> bool {
 /// The program that runs `peer`'s workloads.
 fn program(peer: &str, bins: &Path, gobench: &Path) -> PathBuf {
     match peer {
-        "go" => gobench.to_path_buf(),
+        // Go's raw `net` and Go's `net/http` servers are the same program.
+        "go" | "go_http" => gobench.to_path_buf(),
         other => bins.join(format!("bench-{}", other.replace('_', "-"))),
     }
 }
@@ -353,16 +385,19 @@ fn run_one(
     let stderr_path = scratch.join("stderr");
     let stdout = fs::File::create(&stdout_path).map_err(|e| e.to_string())?;
     let stderr = fs::File::create(&stderr_path).map_err(|e| e.to_string())?;
-    let echo = case.workload == "echo";
-    let mut cmd = Command::new(if echo {
+    let client = cases::client_driven(case.workload);
+    let mut cmd = Command::new(if client {
         bins.join("bench-echo-client")
     } else {
         prog.to_path_buf()
     });
     cmd.arg(case.workload);
-    if echo {
+    if client {
         cmd.arg(format!("server={}", prog.display()))
             .arg(format!("peer={peer}"));
+        if peer == "go_http" {
+            cmd.arg("mode=nethttp-server");
+        }
     }
     cmd.args(params.iter().map(|(k, v)| format!("{k}={v}")))
         .env("GOMAXPROCS", case.procs.to_string())

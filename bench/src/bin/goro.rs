@@ -21,7 +21,7 @@ const PEER: &str = "goro";
 fn main() {
     let args = Args::from_env();
     goro_bench::exit_on_panic();
-    if args.workload == "echo-server" {
+    if args.workload.ends_with("-server") {
         goro_bench::echo::raise_nofile_limit();
     }
     if let Err(e) = gmp_sched::Builder::new().gomaxprocs(args.procs()).init() {
@@ -63,6 +63,7 @@ fn dispatch(a: &Args) {
         "syscall" => syscall_cost(a),
         "hog" => hog(a),
         "echo-server" => echo_server(),
+        "http-server" => http_server(),
         _ => unsupported(a, PEER),
     }
 }
@@ -389,6 +390,23 @@ fn echo_server() {
                 }
             })
         };
+    }
+}
+
+/// The `http` server (`goro_bench::http`): a goroutine per connection running the shared
+/// read-answer-write loop on `gopoll`'s `TcpStream`.
+fn http_server() {
+    let listener = gopoll::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
+    loop {
+        match listener.accept() {
+            // SAFETY: the goroutine owns its connection and buffers, nothing thread-bound.
+            Ok((conn, _)) => drop(unsafe { go(move || goro_bench::http::serve(&conn)) }),
+            Err(e) => {
+                eprintln!("accept: {e}");
+                gmp_sched::sleep(Duration::from_millis(5));
+            }
+        }
     }
 }
 

@@ -15,7 +15,7 @@ const PEER: &str = "may";
 fn main() {
     let args = Args::from_env();
     goro_bench::exit_on_panic();
-    if args.workload == "echo-server" {
+    if args.workload.ends_with("-server") {
         goro_bench::echo::raise_nofile_limit();
     }
     may::config().set_workers(args.procs());
@@ -31,6 +31,7 @@ fn main() {
         "uncontended" => locks::uncontended::<MayMutex>(&a, PEER),
         "mutex-tail" => locks::tail::<MayMutex, Coroutines>(&a, PEER),
         "echo-server" => echo_server(),
+        "http-server" => http_server(),
         _ => unsupported(&a, PEER),
     });
     driver.join().unwrap();
@@ -161,6 +162,25 @@ fn skynet_run(args: &Args) {
     });
     assert_eq!(sum, skynet_sum(size));
     report(args, PEER, "ms", ms(d), &[]);
+}
+
+/// The `http` server (`goro_bench::http`): a coroutine per connection running the shared
+/// read-answer-write loop on `may::net`.
+fn http_server() {
+    let listener = may::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
+    loop {
+        match listener.accept() {
+            Ok((conn, _)) => {
+                let _ = conn.set_nodelay(true);
+                may::go!(move || goro_bench::http::serve(conn));
+            }
+            Err(e) => {
+                eprintln!("accept: {e}");
+                may::coroutine::sleep(Duration::from_millis(5));
+            }
+        }
+    }
 }
 
 /// The `echo` server (`goro_bench::echo`): a coroutine per connection.

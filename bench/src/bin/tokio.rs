@@ -21,7 +21,7 @@ type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 fn main() {
     let args = Args::from_env();
     goro_bench::exit_on_panic();
-    if args.workload == "echo-server" {
+    if args.workload.ends_with("-server") {
         goro_bench::echo::raise_nofile_limit();
     }
     let procs = args.procs();
@@ -48,6 +48,7 @@ fn main() {
                 "skynet" => skynet_run(&a).await,
                 "fairness" => fairness(&a).await,
                 "echo-server" => echo_server().await,
+                "http-server" => http_server().await,
                 _ => unsupported(&a, PEER),
             }
         })
@@ -233,6 +234,51 @@ async fn fairness(args: &Args) {
         txs[i].send(0).await.unwrap();
     }
     report_fairness(args, PEER, &counts);
+}
+
+/// The `http` server (`goro_bench::http`): a task per connection, the shared loop of
+/// `goro_bench::http::serve` written with `.await`.
+async fn http_server() {
+    use goro_bench::http::{answer, REQ_BUF, RESPONSE};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
+    loop {
+        let mut conn = match listener.accept().await {
+            Ok((c, _)) => c,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let _ = conn.set_nodelay(true);
+        tokio::spawn(async move {
+            let mut buf = [0u8; REQ_BUF];
+            let mut have = 0;
+            let mut out = Vec::with_capacity(RESPONSE.len() * 16);
+            loop {
+                match conn.read(&mut buf[have..]).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => have += n,
+                }
+                let used = answer(&buf[..have], &mut out);
+                buf.copy_within(used..have, 0);
+                have -= used;
+                if have == buf.len() {
+                    return;
+                }
+                if !out.is_empty() {
+                    if conn.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    out.clear();
+                }
+            }
+        });
+    }
 }
 
 /// The `echo` server (`goro_bench::echo`): a task per connection.

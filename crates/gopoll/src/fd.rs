@@ -90,6 +90,23 @@ pub struct PollFd<T: AsRawFd> {
     pd: &'static PollDesc,
 }
 
+/// `$with_mut`: [`$with`](PollFd) for ops that need `&mut T`, in direction `$dir`;
+/// `$example` is its doc example's body.
+macro_rules! with_mut {
+    ($with_mut:ident, $with:ident, $dir:ident, $example:literal) => {
+        #[doc = concat!("[`", stringify!($with), "`](PollFd::", stringify!($with), ") for ops that need `&mut T`.")]
+        ///
+        #[doc = concat!("```\n", $example, "\n# std::io::Result::Ok(())\n```")]
+        pub fn $with_mut<R>(
+            &mut self,
+            mut op: impl FnMut(&mut T) -> io::Result<R>,
+        ) -> io::Result<R> {
+            let io = &mut *self.io;
+            run(self.pd, Dir::$dir, || op(io))
+        }
+    };
+}
+
 impl<T: AsRawFd> PollFd<T> {
     /// Puts `io` in non-blocking mode and registers it with the netpoller.
     ///
@@ -170,25 +187,12 @@ impl<T: AsRawFd> PollFd<T> {
         self.run(Dir::Read, || op(&self.io))
     }
 
-    /// [`read_with`](PollFd::read_with) for ops that need `&mut T`.
-    ///
-    /// ```
-    /// use std::io::Read;
-    /// let (a, b) = std::os::unix::net::UnixStream::pair()?;
-    /// let mut b = gopoll::PollFd::new(b)?;
-    /// std::io::Write::write_all(&mut &a, b"y")?;
-    /// let mut buf = [0; 1];
-    /// b.read_with_mut(|s| s.read(&mut buf))?;
-    /// assert_eq!(&buf, b"y");
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn read_with_mut<R>(
-        &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        let io = &mut *self.io;
-        run(self.pd, Dir::Read, || op(io))
-    }
+    with_mut!(
+        read_with_mut,
+        read_with,
+        Read,
+        "use std::io::Read;\nlet (a, b) = std::os::unix::net::UnixStream::pair()?;\nlet mut b = gopoll::PollFd::new(b)?;\nstd::io::Write::write_all(&mut &a, b\"y\")?;\nlet mut buf = [0; 1];\nb.read_with_mut(|s| s.read(&mut buf))?;\nassert_eq!(&buf, b\"y\");"
+    );
 
     /// Like [`read_with`](PollFd::read_with), waiting for writability and obeying the
     /// write deadline.
@@ -204,22 +208,12 @@ impl<T: AsRawFd> PollFd<T> {
         self.run(Dir::Write, || op(&self.io))
     }
 
-    /// [`write_with`](PollFd::write_with) for ops that need `&mut T`.
-    ///
-    /// ```
-    /// use std::io::Write;
-    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
-    /// let mut a = gopoll::PollFd::new(a)?;
-    /// assert_eq!(a.write_with_mut(|s| s.write(b"hi"))?, 2);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn write_with_mut<R>(
-        &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        let io = &mut *self.io;
-        run(self.pd, Dir::Write, || op(io))
-    }
+    with_mut!(
+        write_with_mut,
+        write_with,
+        Write,
+        "use std::io::Write;\nlet (a, _b) = std::os::unix::net::UnixStream::pair()?;\nlet mut a = gopoll::PollFd::new(a)?;\nassert_eq!(a.write_with_mut(|s| s.write(b\"hi\"))?, 2);"
+    );
 
     fn run<R>(&self, dir: Dir, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
         run(self.pd, dir, op)

@@ -17,15 +17,18 @@ pub(crate) enum Group {
     Sysmon,
     /// Issue 6: the netpoller.
     Net,
+    /// Issue 15: network at scale (HTTP under wrk, many idle connections).
+    NetScale,
 }
 
 impl Group {
-    pub(crate) const ALL: [Group; 5] = [
+    pub(crate) const ALL: [Group; 6] = [
         Group::Sched,
         Group::Chan,
         Group::Sync,
         Group::Sysmon,
         Group::Net,
+        Group::NetScale,
     ];
 
     /// Short name, used in file names (`docs/bench-sched.svg`).
@@ -36,6 +39,7 @@ impl Group {
             Group::Sync => "sync",
             Group::Sysmon => "sysmon",
             Group::Net => "net",
+            Group::NetScale => "net-scale",
         }
     }
 
@@ -47,6 +51,9 @@ impl Group {
             Group::Sync => "Sync (issue 4): Mutex, WaitGroup",
             Group::Sysmon => "Sysmon (issue 5): syscalls and a goroutine that never yields",
             Group::Net => "Netpoller (issue 6): TCP echo server",
+            Group::NetScale => {
+                "Network at scale (issue 15): HTTP plaintext under wrk, idle connections"
+            }
         }
     }
 }
@@ -338,13 +345,63 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         ];
         v.push(echo);
     }
+
+    // Issue 15: HTTP plaintext under Debian's wrk (`bench-echo-client http` runs it): the
+    // server on one CPU with 2 scheduler threads, `wrk -t1` on another.
+    for conns in HTTP_CONNS {
+        for pipeline in [1, 16] {
+            let mut http = case(
+                NetScale,
+                "http",
+                &[("conns", conns), ("pipeline", pipeline), ("secs", 5)],
+                2,
+                &["goro", "go", "go_http", "tokio", "may"],
+                "ns/request",
+            );
+            http.extras = vec![
+                ("rps", "requests/s (higher is better)"),
+                ("p50_us", "p50 latency µs"),
+                ("p99_us", "p99 latency µs"),
+                ("socket_errors", "wrk socket errors"),
+                ("server_cpu_pct", "server CPU %"),
+                ("server_rss_kib", "server peak RSS KiB"),
+            ];
+            v.push(http);
+        }
+    }
+    // Idle connections: connected, one goroutine each parked in read (`bench-echo-client idle`).
+    let mut idle = case(
+        NetScale,
+        "idle",
+        &[("conns", 100_000)],
+        (cpus / 2).max(1),
+        &["goro", "go", "tokio", "may"],
+        "bytes/conn",
+    );
+    idle.extras = vec![
+        ("conns", "connections reached (RLIMIT_NOFILE)"),
+        ("accept_per_s", "accepted/s (higher is better)"),
+        ("first_byte_p50_us", "first byte p50 µs"),
+        ("first_byte_p99_us", "first byte p99 µs"),
+        ("server_rss_kib", "server RSS KiB"),
+    ];
+    v.push(idle);
     v
+}
+
+/// The connection counts of the `http` workload (issue 15).
+pub(crate) const HTTP_CONNS: [usize; 3] = [256, 1_024, 10_000];
+
+/// The workloads the shared load client (`bench-echo-client`) runs, starting the peer's
+/// server itself.
+pub(crate) fn client_driven(workload: &str) -> bool {
+    matches!(workload, "echo" | "http" | "idle")
 }
 
 /// Whether a larger `key` is better. `value` never is (see `bench/src/lib.rs`); among the
 /// extras, requests per second is.
 pub(crate) fn higher_is_better(key: &str) -> bool {
-    key == "rps"
+    matches!(key, "rps" | "accept_per_s" | "conns")
 }
 
 /// A target an issue sets for goro.
@@ -369,7 +426,7 @@ pub(crate) enum GoalKind {
     Within { min: f64, max: f64 },
 }
 
-/// The goals of issues 2 to 6 and 12.
+/// The goals of issues 2 to 6, 12 and 15.
 pub(crate) fn goals() -> Vec<Goal> {
     use GoalKind::*;
     let g = |case, text, kind| Goal {
@@ -549,8 +606,46 @@ pub(crate) fn goals() -> Vec<Goal> {
             },
         ));
     }
+    // Issue 15: ahead of Go (raw `net`) and tokio at every HTTP point; p99 where there is
+    // no pipelining (with it, wrk times a batch, not a request).
+    for label in HTTP_LABELS {
+        for peer in ["go", "tokio"] {
+            v.push(on(
+                label,
+                "rps",
+                "requests per second at or over the peer's",
+                RatioAtLeast { peer, min: 1.0 },
+            ));
+            if label.contains("pipeline=1 ") || label.ends_with("pipeline=1") {
+                v.push(on(
+                    label,
+                    "p99_us",
+                    "p99 latency at or under the peer's",
+                    Ratio { peer, max: 1.0 },
+                ));
+            }
+        }
+    }
+    v.push(g(
+        "idle conns=100000",
+        "an idle connection costs at most what Go's does",
+        Ratio {
+            peer: "go",
+            max: 1.0,
+        },
+    ));
     v
 }
+
+/// The labels of the `http` cases, for the goals.
+const HTTP_LABELS: [&str; 6] = [
+    "http conns=256 pipeline=1",
+    "http conns=256 pipeline=16",
+    "http conns=1024 pipeline=1",
+    "http conns=1024 pipeline=16",
+    "http conns=10000 pipeline=1",
+    "http conns=10000 pipeline=16",
+];
 
 #[cfg(test)]
 mod tests {
@@ -587,6 +682,18 @@ mod tests {
                 c.label()
             );
         }
+    }
+
+    #[test]
+    fn every_http_case_has_its_goals() {
+        let cases = all(2);
+        let labels: Vec<String> = cases
+            .iter()
+            .filter(|c| c.workload == "http")
+            .map(Case::label)
+            .collect();
+        assert_eq!(labels, HTTP_LABELS);
+        assert!(cases.iter().all(|c| c.workload != "http" || c.procs == 2));
     }
 
     #[test]

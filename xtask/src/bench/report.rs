@@ -428,6 +428,30 @@ const WORKLOADS: &str = "\
   bottleneck) and the server's peak RSS. On loopback much of the receiving side's
   TCP work runs inside the sender's write, so the client costs about what a server does per
   request: compare the servers' figures with each other, not with the client's.
+- `http` (issue 15): TechEmpower's plaintext test under Debian's `wrk` 4.1 (`-t1 --latency`,
+  installed with apt-get when missing), `bench/src/http.rs`. Every server answers each `GET`
+  with the same 13-byte body over HTTP/1.1 keep-alive from a goroutine (task, coroutine) per
+  connection that reads up to 4 KiB, answers every complete request in it and writes the
+  answers at once (goro: `gopoll::net`; `go`: Go's raw `net`; `go_http`: Go's `net/http`, a
+  handler; tokio: `tokio::net`; may: `may::net`). The server runs on one CPU with 2 scheduler
+  threads (`GOMAXPROCS=2`, 2 workers), wrk on another; 256, 1,024 and 10,000 connections,
+  `pipeline=16` sending 16 requests per write (a Lua script). A 1 s warm-up run, then 5 s
+  measured (1 s with `--quick`). Value: ns per request (1e9 / requests per second); rows below:
+  requests per second, wrk's p50 and p99 latency (with pipelining, of a batch), wrk's socket
+  errors, the server's CPU over the window (% of one CPU; 100 = its CPU was never idle) and its
+  peak RSS.
+- `idle` (issue 15): many idle connections to the `echo` server, `bench/src/idle.rs`. The client
+  opens them from one epoll loop, 1,024 in flight at a time (under every server's listen backlog,
+  so no SYN is dropped and retried a second later), from source addresses 127.0.0.2, .3, ...
+  (20,000 each: one address has about 28,000 ephemeral ports); on each, once connected, it
+  sends one byte and waits for the echo. Value: the server's RSS growth per connection, bytes,
+  read 300 ms after the last echo (each connection then has a goroutine parked in `read`);
+  rows below: the connections reached (the client clamps `conns` to `RLIMIT_NOFILE`'s hard
+  limit, which it cannot raise: the figure is per connection at the count reached),
+  connections accepted and answered per second, and a connection's first-byte latency (from its
+  `connect` call to its echo) at p50 and p99. The listen backlog is `min(4096,
+  net.core.somaxconn)` for goro and Go, 1,024 for tokio and may; raise `somaxconn` and
+  `net.ipv4.tcp_max_syn_backlog` for bursts larger than that.
 ";
 
 /// Writes `benchmarks.md` and the charts into `dir`.

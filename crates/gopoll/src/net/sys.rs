@@ -9,7 +9,7 @@
 use crate::PollFd;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
@@ -30,28 +30,81 @@ pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int) -> io::Result<OwnedFd
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// The address family of `addr`: `AF_INET` or `AF_INET6`.
+pub(crate) fn domain(addr: &SocketAddr) -> libc::c_int {
+    match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    }
+}
+
+/// Marks the socket address types that fit in a `sockaddr_storage`: `sockaddr_in`,
+/// `sockaddr_in6`, `sockaddr_un`, each plain old data (every bit pattern is a value).
+///
+/// # Safety
+/// The implementing type is plain old data no larger than `sockaddr_storage`, and its
+/// alignment divides `sockaddr_storage`'s.
+unsafe trait SockAddrKind: Copy {}
+// SAFETY: POSIX requires sockaddr_storage to be large and aligned enough for every
+// sockaddr type of the system; these three are C structs of integers.
+unsafe impl SockAddrKind for libc::sockaddr_in {}
+// SAFETY: as above.
+unsafe impl SockAddrKind for libc::sockaddr_in6 {}
+// SAFETY: as above.
+unsafe impl SockAddrKind for libc::sockaddr_un {}
+
+/// `SockAddrKind`'s size and alignment promise, checked at compile time.
+const fn assert_fits<A>() {
+    assert!(size_of::<A>() <= size_of::<libc::sockaddr_storage>());
+    assert!(std::mem::align_of::<libc::sockaddr_storage>() % std::mem::align_of::<A>() == 0);
+}
+
+/// A zeroed `sockaddr_storage`.
+fn zeroed_storage() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
+    unsafe { zeroed() }
+}
+
+/// `sa` in a `sockaddr_storage`, with its length (`size_of::<A>()`).
+fn to_storage<A: SockAddrKind>(sa: A) -> (libc::sockaddr_storage, libc::socklen_t) {
+    const { assert_fits::<A>() };
+    let mut ss = zeroed_storage();
+    // SAFETY: `A: SockAddrKind`: it fits in and is aligned for the storage.
+    unsafe {
+        (&mut ss as *mut libc::sockaddr_storage)
+            .cast::<A>()
+            .write(sa)
+    };
+    (ss, size_of::<A>() as libc::socklen_t)
+}
+
+/// The first `size_of::<A>()` bytes of `ss`, read as an `A`.
+fn from_storage<A: SockAddrKind>(ss: &libc::sockaddr_storage) -> A {
+    const { assert_fits::<A>() };
+    // SAFETY: `A: SockAddrKind`: it fits in and is aligned for the storage, and any bits
+    // are a valid `A`.
+    unsafe { (ss as *const libc::sockaddr_storage).cast::<A>().read() }
+}
+
+/// An all-zero `A`, the start of every address built here.
+fn zeroed_sockaddr<A: SockAddrKind>() -> A {
+    from_storage(&zeroed_storage())
+}
+
 /// A `SocketAddr` as a `sockaddr_storage` and its length.
 pub(crate) fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
-    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
-    let len = match addr {
+    match addr {
         SocketAddr::V4(a) => {
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            let sin = unsafe {
-                &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>()
-            };
+            let mut sin: libc::sockaddr_in = zeroed_sockaddr();
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_port = a.port().to_be();
             sin.sin_addr = libc::in_addr {
                 s_addr: u32::from_ne_bytes(a.ip().octets()),
             };
-            size_of::<libc::sockaddr_in>()
+            to_storage(sin)
         }
         SocketAddr::V6(a) => {
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
-            let sin6 = unsafe {
-                &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
-            };
+            let mut sin6: libc::sockaddr_in6 = zeroed_sockaddr();
             sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
             sin6.sin6_port = a.port().to_be();
             sin6.sin6_addr = libc::in6_addr {
@@ -59,19 +112,16 @@ pub(crate) fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::s
             };
             sin6.sin6_flowinfo = a.flowinfo();
             sin6.sin6_scope_id = a.scope_id();
-            size_of::<libc::sockaddr_in6>()
+            to_storage(sin6)
         }
-    };
-    (ss, len as libc::socklen_t)
+    }
 }
 
 /// The `SocketAddr` the kernel wrote into `ss`.
 pub(crate) fn from_sockaddr(ss: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
     match ss.ss_family as libc::c_int {
         libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in; it is big enough.
-            let sin =
-                unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let sin: libc::sockaddr_in = from_storage(ss);
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
             Ok(SocketAddr::V4(SocketAddrV4::new(
                 ip,
@@ -79,9 +129,7 @@ pub(crate) fn from_sockaddr(ss: &libc::sockaddr_storage) -> io::Result<SocketAdd
             )))
         }
         libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6; it is big enough.
-            let sin6 =
-                unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let sin6: libc::sockaddr_in6 = from_storage(ss);
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
             Ok(SocketAddr::V6(SocketAddrV6::new(
                 ip,
@@ -95,6 +143,28 @@ pub(crate) fn from_sockaddr(ss: &libc::sockaddr_storage) -> io::Result<SocketAdd
             "not an IP socket address",
         )),
     }
+}
+
+/// Runs `f` on each address `addr` resolves to, in turn, until one succeeds, as std's
+/// `bind` and `connect` do: the first success, else the last error (`InvalidInput` when
+/// `addr` resolves to nothing).
+pub(crate) fn each_addr<R>(
+    addr: impl ToSocketAddrs,
+    mut f: impl FnMut(&SocketAddr) -> io::Result<R>,
+) -> io::Result<R> {
+    let mut last = None;
+    for a in addr.to_socket_addrs()? {
+        match f(&a) {
+            Ok(r) => return Ok(r),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any addresses",
+        )
+    }))
 }
 
 /// Starts a connect: `Ok(true)` when connected at once, `Ok(false)` when in progress.
@@ -145,8 +215,7 @@ pub(crate) fn connect_stream<T: AsRawFd + From<OwnedFd>>(
 
 /// `accept4` with `SOCK_NONBLOCK | SOCK_CLOEXEC`; the peer address in `ss`.
 pub(crate) fn accept(fd: RawFd) -> io::Result<(OwnedFd, libc::sockaddr_storage)> {
-    // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
-    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut ss = zeroed_storage();
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: `ss` is valid for `len` bytes, and `len` is a valid socklen_t.
     let r = unsafe {
@@ -179,14 +248,23 @@ pub(crate) fn accept_retry<R>(mut accept: impl FnMut() -> io::Result<R>) -> io::
 /// Turns Nagle's algorithm off, as Go's `newTCPConn` does for every TCP connection. Like Go,
 /// the caller ignores a failure: the connection works either way.
 pub(crate) fn set_nodelay(fd: RawFd) -> io::Result<()> {
-    let one: libc::c_int = 1;
-    // SAFETY: `one` is a valid c_int for the duration of the call, with its size.
+    set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1)
+}
+
+/// `setsockopt(2)` of an `int` option.
+fn set_int_option(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `value` is a valid c_int for the duration of the call, with its size.
     cvt(unsafe {
         libc::setsockopt(
             fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            (&one as *const libc::c_int).cast(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
             size_of::<libc::c_int>() as libc::socklen_t,
         )
     })
@@ -226,10 +304,7 @@ pub(crate) fn unix_sockaddr(
 ) -> io::Result<(libc::sockaddr_storage, libc::socklen_t)> {
     use std::os::unix::ffi::OsStrExt;
     let bytes = path.as_os_str().as_bytes();
-    // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
-    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
-    // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_un.
-    let sun = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
+    let mut sun: libc::sockaddr_un = zeroed_sockaddr();
     if bytes.contains(&0) || bytes.len() >= sun.sun_path.len() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -241,6 +316,7 @@ pub(crate) fn unix_sockaddr(
         *d = *s as libc::c_char;
     }
     let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+    let (ss, _) = to_storage(sun);
     Ok((ss, (base + bytes.len() + 1) as libc::socklen_t))
 }
 
@@ -250,23 +326,8 @@ const BACKLOG: libc::c_int = 4096;
 
 /// A non-blocking TCP listener on `addr`, with `SO_REUSEADDR` as std and Go set it.
 pub(crate) fn listen_tcp(addr: &SocketAddr) -> io::Result<OwnedFd> {
-    use std::os::fd::AsRawFd;
-    let domain = match addr {
-        SocketAddr::V4(_) => libc::AF_INET,
-        SocketAddr::V6(_) => libc::AF_INET6,
-    };
-    let fd = socket(domain, libc::SOCK_STREAM)?;
-    let one: libc::c_int = 1;
-    // SAFETY: `one` is a valid c_int for the duration of the call, with its size.
-    cvt(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            (&one as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    })?;
+    let fd = socket(domain(addr), libc::SOCK_STREAM)?;
+    set_int_option(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     let (ss, len) = to_sockaddr(addr);
     // SAFETY: `ss` is valid for `len` bytes.
     cvt(unsafe {

@@ -52,37 +52,23 @@ impl TcpListener {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let mut last = None;
-        for a in addr.to_socket_addrs()? {
-            match sys::listen_tcp(&a) {
-                Ok(fd) => {
-                    let l = std::net::TcpListener::from(fd);
-                    return Ok(TcpListener {
-                        fd: PollFd::new_nonblocking(l)?,
-                    });
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "could not resolve to any addresses",
-            )
-        }))
+        sys::each_addr(addr, |a| {
+            let l = std::net::TcpListener::from(sys::listen_tcp(a)?);
+            Ok(TcpListener {
+                fd: PollFd::new_nonblocking(l)?,
+            })
+        })
     }
 
-    /// Wraps a std listener (made non-blocking).
-    ///
-    /// ```
-    /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let l = gopoll::net::TcpListener::from_std(l)?;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn from_std(l: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener {
-            fd: PollFd::new(l)?,
-        })
+    forward! {
+        /// Wraps a std listener (made non-blocking).
+        ///
+        /// ```
+        /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let l = gopoll::net::TcpListener::from_std(l)?;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn from_std(l: std::net::TcpListener) -> io::Result<Self>;
     }
 
     /// Accepts a connection, parking until one arrives. The connection has `TCP_NODELAY`
@@ -104,35 +90,28 @@ impl TcpListener {
             .read_with(|l| sys::accept_retry(|| sys::accept(l.as_raw_fd())))?;
         let addr = sys::from_sockaddr(&ss)?;
         let _ = sys::set_nodelay(fd.as_raw_fd());
-        let s = std::net::TcpStream::from(fd);
-        Ok((
-            TcpStream {
-                fd: PollFd::new_nonblocking(s)?,
-            },
-            addr,
-        ))
+        let fd = PollFd::new_nonblocking(std::net::TcpStream::from(fd))?;
+        Ok((TcpStream { fd }, addr))
     }
 
-    /// The address the listener is bound to.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// assert_ne!(l.local_addr()?.port(), 0);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().local_addr()
-    }
+    forward! {
+        /// The address the listener is bound to.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// assert_ne!(l.local_addr()?.port(), 0);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// assert!(l.take_error()?.is_none());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.fd.get_ref().take_error()
+        /// Takes the pending socket error (`SO_ERROR`), if any.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// assert!(l.take_error()?.is_none());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
     poll_methods!(
@@ -182,19 +161,7 @@ impl TcpStream {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let mut last = None;
-        for a in addr.to_socket_addrs()? {
-            match TcpStream::connect_deadline(&a, None) {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "could not resolve to any addresses",
-            )
-        }))
+        sys::each_addr(addr, |a| TcpStream::connect_deadline(a, None))
     }
 
     /// Connects to `addr`, failing with `TimedOut` if that takes longer than `timeout`.
@@ -233,11 +200,7 @@ impl TcpStream {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(crate::deadline::timed_out());
         }
-        let domain = match addr {
-            SocketAddr::V4(_) => libc::AF_INET,
-            SocketAddr::V6(_) => libc::AF_INET6,
-        };
-        let fd = sys::socket(domain, libc::SOCK_STREAM)?;
+        let fd = sys::socket(sys::domain(addr), libc::SOCK_STREAM)?;
         let _ = sys::set_nodelay(fd.as_raw_fd());
         let fd = sys::connect_stream(
             fd,
@@ -249,103 +212,86 @@ impl TcpStream {
         Ok(TcpStream { fd })
     }
 
-    /// Wraps a connected std stream (made non-blocking).
-    ///
-    /// ```
-    /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let c = std::net::TcpStream::connect(l.local_addr()?)?;
-    /// let c = gopoll::net::TcpStream::from_std(c)?;
-    /// # let _ = c;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn from_std(s: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            fd: PollFd::new(s)?,
-        })
-    }
+    forward! {
+        /// Wraps a connected std stream (made non-blocking).
+        ///
+        /// ```
+        /// let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let c = std::net::TcpStream::connect(l.local_addr()?)?;
+        /// let c = gopoll::net::TcpStream::from_std(c)?;
+        /// # let _ = c;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn from_std(s: std::net::TcpStream) -> io::Result<Self>;
 
-    /// The remote address.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// assert_eq!(s.peer_addr()?, l.local_addr()?);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().peer_addr()
-    }
+        /// The remote address.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// assert_eq!(s.peer_addr()?, l.local_addr()?);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The local address.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// assert!(s.local_addr()?.ip().is_loopback());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().local_addr()
-    }
+        /// The local address.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// assert!(s.local_addr()?.ip().is_loopback());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Shuts down the read half, the write half or both (`shutdown(2)`): after
-    /// `Shutdown::Write` the peer reads end-of-file (Go's `CloseWrite`).
-    ///
-    /// ```
-    /// use std::io::Read;
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let c = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// let (mut s, _) = l.accept()?;
-    /// c.shutdown(std::net::Shutdown::Write)?;
-    /// assert_eq!(s.read(&mut [0; 8])?, 0);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.fd.get_ref().shutdown(how)
-    }
+        /// Shuts down the read half, the write half or both (`shutdown(2)`): after
+        /// `Shutdown::Write` the peer reads end-of-file (Go's `CloseWrite`).
+        ///
+        /// ```
+        /// use std::io::Read;
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let c = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// let (mut s, _) = l.accept()?;
+        /// c.shutdown(std::net::Shutdown::Write)?;
+        /// assert_eq!(s.read(&mut [0; 8])?, 0);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 
-    /// Sets or clears `TCP_NODELAY` (on: Nagle's algorithm off). As in Go, `accept` and
-    /// `connect` turn it on for every new connection; a stream made with `from_std` keeps
-    /// what it had.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// s.set_nodelay(true)?;
-    /// assert!(s.nodelay()?);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.fd.get_ref().set_nodelay(nodelay)
-    }
+        /// Sets or clears `TCP_NODELAY` (on: Nagle's algorithm off). As in Go, `accept` and
+        /// `connect` turn it on for every new connection; a stream made with `from_std` keeps
+        /// what it had.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// s.set_nodelay(true)?;
+        /// assert!(s.nodelay()?);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
 
-    /// Whether `TCP_NODELAY` is set.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// let _ = s.nodelay()?;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn nodelay(&self) -> io::Result<bool> {
-        self.fd.get_ref().nodelay()
-    }
+        /// Whether `TCP_NODELAY` is set.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// let _ = s.nodelay()?;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn nodelay(&self) -> io::Result<bool>;
 
-    /// A second handle to the same connection (`dup`), registered on its own: one can
-    /// read in one goroutine while the other writes in another.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// let s2 = s.try_clone()?;
-    /// assert_eq!(s2.peer_addr()?, s.peer_addr()?);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn try_clone(&self) -> io::Result<TcpStream> {
-        let s = self.fd.get_ref().try_clone()?;
-        Ok(TcpStream {
-            fd: PollFd::new_nonblocking(s)?,
-        })
+        /// A second handle to the same connection (`dup`), registered on its own: one can
+        /// read in one goroutine while the other writes in another.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// let s2 = s.try_clone()?;
+        /// assert_eq!(s2.peer_addr()?, s.peer_addr()?);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn try_clone(&self) -> io::Result<Self>;
     }
 
     /// Reads without removing the data from the queue (`MSG_PEEK`), parking until some
@@ -365,16 +311,16 @@ impl TcpStream {
         self.fd.read_with(|s| s.peek(buf))
     }
 
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    ///
-    /// ```
-    /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
-    /// assert!(s.take_error()?.is_none());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.fd.get_ref().take_error()
+    forward! {
+        /// Takes the pending socket error (`SO_ERROR`), if any.
+        ///
+        /// ```
+        /// let l = gopoll::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let s = gopoll::net::TcpStream::connect(l.local_addr()?)?;
+        /// assert!(s.take_error()?.is_none());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
     poll_methods!(

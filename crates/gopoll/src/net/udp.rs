@@ -42,17 +42,15 @@ impl UdpSocket {
         UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
     }
 
-    /// Wraps a std socket (made non-blocking).
-    ///
-    /// ```
-    /// let s = gopoll::net::UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
-    /// # let _ = s;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn from_std(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        Ok(UdpSocket {
-            fd: PollFd::new(s)?,
-        })
+    forward! {
+        /// Wraps a std socket (made non-blocking).
+        ///
+        /// ```
+        /// let s = gopoll::net::UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+        /// # let _ = s;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn from_std(s: std::net::UdpSocket) -> io::Result<Self>;
     }
 
     /// Sends a datagram to `addr` (its first resolved address).
@@ -86,55 +84,46 @@ impl UdpSocket {
         self.fd.read_with(|s| s.peek_from(buf))
     }
 
-    /// Sets the default peer for [`send`](UdpSocket::send) and the only one
-    /// [`recv`](UdpSocket::recv) accepts from.
-    ///
-    /// ```
-    /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// let b = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// a.connect(b.local_addr()?)?;
-    /// assert_eq!(a.peer_addr()?, b.local_addr()?);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        self.fd.get_ref().connect(addr)
-    }
+    forward! {
+        /// Sets the default peer for [`send`](UdpSocket::send) and the only one
+        /// [`recv`](UdpSocket::recv) accepts from.
+        ///
+        /// ```
+        /// let a = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+        /// let b = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+        /// a.connect(b.local_addr()?)?;
+        /// assert_eq!(a.peer_addr()?, b.local_addr()?);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()>;
 
-    /// The local address.
-    ///
-    /// ```
-    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// assert_ne!(s.local_addr()?.port(), 0);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().local_addr()
-    }
+        /// The local address.
+        ///
+        /// ```
+        /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+        /// assert_ne!(s.local_addr()?.port(), 0);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The connected peer's address.
-    ///
-    /// ```
-    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// assert!(s.peer_addr().is_err()); // not connected
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().peer_addr()
-    }
+        /// The connected peer's address.
+        ///
+        /// ```
+        /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+        /// assert!(s.peer_addr().is_err()); // not connected
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-    /// A second handle to the same socket (`dup`), registered on its own.
-    ///
-    /// ```
-    /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
-    /// let t = s.try_clone()?;
-    /// assert_eq!(t.local_addr()?, s.local_addr()?);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn try_clone(&self) -> io::Result<UdpSocket> {
-        let s = self.fd.get_ref().try_clone()?;
-        Ok(UdpSocket {
-            fd: PollFd::new_nonblocking(s)?,
-        })
+        /// A second handle to the same socket (`dup`), registered on its own.
+        ///
+        /// ```
+        /// let s = gopoll::net::UdpSocket::bind("127.0.0.1:0")?;
+        /// let t = s.try_clone()?;
+        /// assert_eq!(t.local_addr()?, s.local_addr()?);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn try_clone(&self) -> io::Result<Self>;
     }
 
     poll_methods!(

@@ -51,20 +51,18 @@ impl UnixListener {
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 
-    /// Wraps a std listener (made non-blocking).
-    ///
-    /// ```
-    /// let path = std::env::temp_dir().join(format!("gopoll-fstd-{}.sock", std::process::id()));
-    /// # let _ = std::fs::remove_file(&path);
-    /// let l = std::os::unix::net::UnixListener::bind(&path)?;
-    /// let l = gopoll::net::UnixListener::from_std(l)?;
-    /// # drop(l); std::fs::remove_file(&path)?;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn from_std(l: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener {
-            fd: PollFd::new(l)?,
-        })
+    forward! {
+        /// Wraps a std listener (made non-blocking).
+        ///
+        /// ```
+        /// let path = std::env::temp_dir().join(format!("gopoll-fstd-{}.sock", std::process::id()));
+        /// # let _ = std::fs::remove_file(&path);
+        /// let l = std::os::unix::net::UnixListener::bind(&path)?;
+        /// let l = gopoll::net::UnixListener::from_std(l)?;
+        /// # drop(l); std::fs::remove_file(&path)?;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn from_std(l: std::os::unix::net::UnixListener) -> io::Result<Self>;
     }
 
     /// Accepts a connection, parking until one arrives. A connection aborted while queued
@@ -82,26 +80,22 @@ impl UnixListener {
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (s, addr) = self.fd.read_with(|l| sys::accept_retry(|| l.accept()))?;
         s.set_nonblocking(true)?;
-        Ok((
-            UnixStream {
-                fd: PollFd::new_nonblocking(s)?,
-            },
-            addr,
-        ))
+        let fd = PollFd::new_nonblocking(s)?;
+        Ok((UnixStream { fd }, addr))
     }
 
-    /// The address the listener is bound to.
-    ///
-    /// ```
-    /// let path = std::env::temp_dir().join(format!("gopoll-la-{}.sock", std::process::id()));
-    /// # let _ = std::fs::remove_file(&path);
-    /// let l = gopoll::net::UnixListener::bind(&path)?;
-    /// assert_eq!(l.local_addr()?.as_pathname(), Some(path.as_path()));
-    /// # drop(l); std::fs::remove_file(&path)?;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().local_addr()
+    forward! {
+        /// The address the listener is bound to.
+        ///
+        /// ```
+        /// let path = std::env::temp_dir().join(format!("gopoll-la-{}.sock", std::process::id()));
+        /// # let _ = std::fs::remove_file(&path);
+        /// let l = gopoll::net::UnixListener::bind(&path)?;
+        /// assert_eq!(l.local_addr()?.as_pathname(), Some(path.as_path()));
+        /// # drop(l); std::fs::remove_file(&path)?;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 
     poll_methods!(
@@ -171,79 +165,64 @@ impl UnixStream {
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
-    /// Wraps a connected std stream (made non-blocking).
-    ///
-    /// ```
-    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
-    /// let a = gopoll::net::UnixStream::from_std(a)?;
-    /// # let _ = a;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn from_std(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            fd: PollFd::new(s)?,
-        })
-    }
+    forward! {
+        /// Wraps a connected std stream (made non-blocking).
+        ///
+        /// ```
+        /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+        /// let a = gopoll::net::UnixStream::from_std(a)?;
+        /// # let _ = a;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn from_std(s: std::os::unix::net::UnixStream) -> io::Result<Self>;
 
-    /// The local address.
-    ///
-    /// ```
-    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
-    /// assert!(a.local_addr()?.is_unnamed());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().local_addr()
-    }
+        /// The local address.
+        ///
+        /// ```
+        /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+        /// assert!(a.local_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The peer's address.
-    ///
-    /// ```
-    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
-    /// assert!(a.peer_addr()?.is_unnamed());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().peer_addr()
-    }
+        /// The peer's address.
+        ///
+        /// ```
+        /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+        /// assert!(a.peer_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Shuts down the read half, the write half or both.
-    ///
-    /// ```
-    /// use std::io::Read;
-    /// let (a, mut b) = gopoll::net::UnixStream::pair()?;
-    /// a.shutdown(std::net::Shutdown::Write)?;
-    /// assert_eq!(b.read(&mut [0; 4])?, 0);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.fd.get_ref().shutdown(how)
-    }
+        /// Shuts down the read half, the write half or both.
+        ///
+        /// ```
+        /// use std::io::Read;
+        /// let (a, mut b) = gopoll::net::UnixStream::pair()?;
+        /// a.shutdown(std::net::Shutdown::Write)?;
+        /// assert_eq!(b.read(&mut [0; 4])?, 0);
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 
-    /// A second handle to the same connection (`dup`), registered on its own.
-    ///
-    /// ```
-    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
-    /// let a2 = a.try_clone()?;
-    /// # let _ = a2;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn try_clone(&self) -> io::Result<UnixStream> {
-        let s = self.fd.get_ref().try_clone()?;
-        Ok(UnixStream {
-            fd: PollFd::new_nonblocking(s)?,
-        })
-    }
+        /// A second handle to the same connection (`dup`), registered on its own.
+        ///
+        /// ```
+        /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+        /// let a2 = a.try_clone()?;
+        /// # let _ = a2;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn try_clone(&self) -> io::Result<Self>;
 
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    ///
-    /// ```
-    /// let (a, _b) = gopoll::net::UnixStream::pair()?;
-    /// assert!(a.take_error()?.is_none());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.fd.get_ref().take_error()
+        /// Takes the pending socket error (`SO_ERROR`), if any.
+        ///
+        /// ```
+        /// let (a, _b) = gopoll::net::UnixStream::pair()?;
+        /// assert!(a.take_error()?.is_none());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
     poll_methods!(
@@ -304,35 +283,31 @@ impl UnixDatagram {
         Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
     }
 
-    /// Wraps a std socket (made non-blocking).
-    ///
-    /// ```
-    /// let s = std::os::unix::net::UnixDatagram::unbound()?;
-    /// let s = gopoll::net::UnixDatagram::from_std(s)?;
-    /// # let _ = s;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn from_std(s: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram {
-            fd: PollFd::new(s)?,
-        })
-    }
+    forward! {
+        /// Wraps a std socket (made non-blocking).
+        ///
+        /// ```
+        /// let s = std::os::unix::net::UnixDatagram::unbound()?;
+        /// let s = gopoll::net::UnixDatagram::from_std(s)?;
+        /// # let _ = s;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn from_std(s: std::os::unix::net::UnixDatagram) -> io::Result<Self>;
 
-    /// Sets the default peer to the socket at `path`.
-    ///
-    /// ```
-    /// let path = std::env::temp_dir().join(format!("gopoll-dgc-{}.sock", std::process::id()));
-    /// # let _ = std::fs::remove_file(&path);
-    /// let server = gopoll::net::UnixDatagram::bind(&path)?;
-    /// let client = gopoll::net::UnixDatagram::unbound()?;
-    /// client.connect(&path)?;
-    /// client.send(b"x")?;
-    /// assert_eq!(server.recv(&mut [0; 4])?, 1);
-    /// # drop(server); std::fs::remove_file(&path)?;
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.fd.get_ref().connect(path)
+        /// Sets the default peer to the socket at `path`.
+        ///
+        /// ```
+        /// let path = std::env::temp_dir().join(format!("gopoll-dgc-{}.sock", std::process::id()));
+        /// # let _ = std::fs::remove_file(&path);
+        /// let server = gopoll::net::UnixDatagram::bind(&path)?;
+        /// let client = gopoll::net::UnixDatagram::unbound()?;
+        /// client.connect(&path)?;
+        /// client.send(b"x")?;
+        /// assert_eq!(server.recv(&mut [0; 4])?, 1);
+        /// # drop(server); std::fs::remove_file(&path)?;
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn connect(&self, path: impl AsRef<Path>) -> io::Result<()>;
     }
 
     /// Sends a datagram to the socket at `path`.
@@ -358,26 +333,24 @@ impl UnixDatagram {
         "let (a, b) = gopoll::net::UnixDatagram::pair()?;"
     );
 
-    /// The local address.
-    ///
-    /// ```
-    /// let s = gopoll::net::UnixDatagram::unbound()?;
-    /// assert!(s.local_addr()?.is_unnamed());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().local_addr()
-    }
+    forward! {
+        /// The local address.
+        ///
+        /// ```
+        /// let s = gopoll::net::UnixDatagram::unbound()?;
+        /// assert!(s.local_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The connected peer's address.
-    ///
-    /// ```
-    /// let (a, _b) = gopoll::net::UnixDatagram::pair()?;
-    /// assert!(a.peer_addr()?.is_unnamed());
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.fd.get_ref().peer_addr()
+        /// The connected peer's address.
+        ///
+        /// ```
+        /// let (a, _b) = gopoll::net::UnixDatagram::pair()?;
+        /// assert!(a.peer_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(())
+        /// ```
+        fn peer_addr(&self) -> io::Result<SocketAddr>;
     }
 
     poll_methods!(
