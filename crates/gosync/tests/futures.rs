@@ -173,7 +173,7 @@ fn call_once_async_runs_once_and_waiters_see_it() {
 fn a_dropped_async_initialiser_does_not_count() {
     let once = Once::new();
     {
-        let mut fut = pin!(once.call_once_async(|| std::future::pending::<()>()));
+        let mut fut = pin!(once.call_once_async(std::future::pending::<()>));
         assert!(poll_once(fut.as_mut()).is_pending());
     }
     assert!(!once.is_completed());
