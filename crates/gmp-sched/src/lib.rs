@@ -13,11 +13,11 @@
 //! The names sit in three places, by who writes them:
 //!
 //! - **the root**: what a program writes: [`spawn`], [`JoinHandle`], [`sleep`],
-//!   [`yield_now`], [`preempt_point`], [`gomaxprocs`]/[`set_gomaxprocs`],
+//!   [`yield_now`], [`preempt_point`], [`block_on`], [`gomaxprocs`]/[`set_gomaxprocs`],
 //!   [`lock_os_thread`]/[`unlock_os_thread`], [`syscall`], [`goroutine_local!`], [`run`], and
 //!   the [`Builder`] with its [`BuildError`] and limits;
 //! - **[`sys`]**: the pieces for building primitives: the [`sys::Waiter`] and
-//!   [`sys::park`], wait reasons, spinning, `cheaprand`, the callback [`sys::Timer`], the
+//!   [`sys::park`], the async task side [`sys::WakerSlot`], wait reasons, spinning, `cheaprand`, the callback [`sys::Timer`], the
 //!   netpoller hook, `in_goroutine` and `processor_id`;
 //! - **[`debug`]**: diagnostics: goroutine dumps, [`debug::metrics`], the goroutine count and
 //!   ids, [`debug::check_leaks`].
@@ -58,7 +58,10 @@ mod p;
 mod park_state;
 mod rand;
 mod waiter;
+mod waker_slot;
 
+#[cfg(not(loom))]
+mod block_on;
 #[cfg(not(loom))]
 mod clock;
 #[cfg(not(loom))]
@@ -105,6 +108,8 @@ pub mod sys;
 pub mod debug;
 
 #[cfg(not(loom))]
+pub use block_on::block_on;
+#[cfg(not(loom))]
 pub use config::{BuildError, Builder, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
 #[cfg(not(loom))]
 pub use dump::run;
@@ -115,7 +120,7 @@ pub use local::LocalKey;
 #[cfg(not(loom))]
 pub use sleep::sleep;
 #[cfg(not(loom))]
-pub use spawn::{spawn, JoinHandle};
+pub use spawn::{spawn, JoinFuture, JoinHandle};
 #[cfg(not(loom))]
 pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
 

@@ -9,11 +9,14 @@
 use crate::g::Entry;
 use crate::park_state::WaitReason;
 use crate::waiter::{park, Waiter};
+use crate::waker_slot::WakerSlot;
 use std::any::Any;
 use std::cell::UnsafeCell;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::thread::Result;
 
 struct JoinState<T> {
@@ -165,6 +168,77 @@ impl<T> Drop for JoinHandle<T> {
         if let Some(Err(e)) = st.result.take() {
             report_unjoined(self.j().id, self.j().spawned_at, &*e);
         }
+    }
+}
+
+/// Awaiting a `JoinHandle` waits for the goroutine from async code (a tokio task, say): the
+/// task waits, no thread blocks. The output is [`join`](JoinHandle::join)'s.
+///
+/// ```
+/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+/// let h = unsafe { gmp_sched::spawn(|| 6 * 7) };
+/// let v = gmp_sched::block_on(async { h.await.unwrap() });
+/// assert_eq!(v, 42);
+/// ```
+impl<T> IntoFuture for JoinHandle<T> {
+    type Output = Result<T>;
+    type IntoFuture = JoinFuture<T>;
+
+    fn into_future(self) -> JoinFuture<T> {
+        JoinFuture {
+            handle: Some(self),
+            slot: None,
+        }
+    }
+}
+
+/// The future of an awaited [`JoinHandle`]: resolves to the goroutine's result, `Err` with
+/// its panic's payload. Dropping it detaches the goroutine, as dropping the handle does.
+///
+/// ```
+/// // SAFETY: the closure keeps no thread-bound state across a blocking call.
+/// let h = unsafe { gmp_sched::spawn(|| "done") };
+/// let fut: gmp_sched::JoinFuture<&str> = std::future::IntoFuture::into_future(h);
+/// assert_eq!(gmp_sched::block_on(fut).unwrap(), "done");
+/// ```
+pub struct JoinFuture<T> {
+    /// `None` once the result was returned.
+    handle: Option<JoinHandle<T>>,
+    /// The task's waker slot, made on the first poll that has to wait.
+    slot: Option<Arc<WakerSlot>>,
+}
+
+impl<T> Future for JoinFuture<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = &mut *self;
+        let h = this
+            .handle
+            .as_ref()
+            .expect("JoinFuture polled after completion");
+        let mut st = h.j().state.lock().unwrap();
+        if st.done {
+            let r = st.result.take().expect("joined twice");
+            drop(st);
+            this.handle = None;
+            return Poll::Ready(r);
+        }
+        // Under the state lock, so `complete` (which takes the waiter under the same lock and
+        // wakes it after unlocking) either runs before this and we saw `done`, or after, and
+        // wakes the waker registered here.
+        let slot = this.slot.get_or_insert_with(|| Arc::new(WakerSlot::new()));
+        slot.register(cx.waker());
+        st.waiter = Some(Waiter::task(slot.clone()));
+        Poll::Pending
+    }
+}
+
+impl<T> std::fmt::Debug for JoinFuture<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinFuture")
+            .field("handle", &self.handle)
+            .finish()
     }
 }
 

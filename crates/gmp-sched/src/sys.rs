@@ -35,6 +35,7 @@
 pub use crate::park_state::WaitReason;
 pub use crate::rand::{cheaprand, cheaprand_n};
 pub use crate::waiter::{park, park_until, Waiter};
+pub use crate::waker_slot::WakerSlot;
 
 #[cfg(not(loom))]
 pub use crate::netpoll::{set_netpoller, NetPoller};

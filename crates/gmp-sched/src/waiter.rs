@@ -13,6 +13,18 @@
 //!
 //! The G's park word and the reasons a party parks live below, in `park_state.rs`; this
 //! file is the public face over them and the scheduler's park and ready paths.
+//!
+//! A waiter is one of three kinds, and a wait queue never needs to know which:
+//!
+//! | kind      | made by              | parks by                           | `unpark` does                 |
+//! |-----------|----------------------|------------------------------------|-------------------------------|
+//! | goroutine | `Waiter::current()`  | `park`: the G's `ParkState`        | PARKED -> RUNNING, ready the G |
+//! | thread    | `Waiter::current()`  | `park`: `std::thread::park`        | `Thread::unpark` (its token)  |
+//! | task      | `Waiter::task(slot)` | `Poll::Pending` after `register`   | `WakerSlot::wake`             |
+//!
+//! A task never calls [`park`]: its future registers its waker in the [`WakerSlot`], re-checks
+//! the state a waker writes before unparking, and returns `Pending` (see `waker_slot.rs` for
+//! how that maps onto `ParkState`'s hand-shake).
 
 #[cfg(not(loom))]
 pub use imp::*;
@@ -23,6 +35,7 @@ mod imp {
     use crate::park_state::WaitReason;
     use crate::sched;
     use crate::sleep::Timer;
+    use crate::waker_slot::WakerSlot;
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -58,6 +71,7 @@ mod imp {
     enum Kind {
         G(Arc<G>),
         Thread(std::thread::Thread),
+        Task(Arc<WakerSlot>),
     }
 
     impl Waiter {
@@ -67,6 +81,25 @@ mod imp {
                 Some(g) => Waiter(Kind::G(g)),
                 None => Waiter(Kind::Thread(std::thread::current())),
             }
+        }
+
+        /// The waiter of an async task: unparking it wakes the waker last registered in
+        /// `slot`. The task's future never calls [`park`]: it registers its context's waker
+        /// in `slot`, re-checks what it waits for, and returns `Poll::Pending`.
+        ///
+        /// ```
+        /// use gmp_sched::sys::{Waiter, WakerSlot};
+        /// use std::sync::Arc;
+        /// use std::task::Waker;
+        ///
+        /// let slot = Arc::new(WakerSlot::new());
+        /// slot.register(Waker::noop());
+        /// let w = Waiter::task(slot);
+        /// assert!(!w.is_goroutine());
+        /// w.unpark(); // wakes the registered waker
+        /// ```
+        pub fn task(slot: Arc<WakerSlot>) -> Waiter {
+            Waiter(Kind::Task(slot))
         }
 
         /// Wakes the waiter's goroutine or thread; if it is not parked yet, its next park
@@ -86,6 +119,7 @@ mod imp {
                     }
                 }
                 Kind::Thread(t) => t.unpark(),
+                Kind::Task(slot) => slot.wake(),
             }
         }
 
@@ -106,6 +140,7 @@ mod imp {
                     }
                 }
                 Kind::Thread(t) => t.unpark(),
+                Kind::Task(slot) => slot.wake(),
             }
         }
 
@@ -124,6 +159,7 @@ mod imp {
             match &self.0 {
                 Kind::G(g) => write!(f, "Waiter(goroutine {})", g.id()),
                 Kind::Thread(t) => write!(f, "Waiter(thread {:?})", t.id()),
+                Kind::Task(_) => f.write_str("Waiter(task)"),
             }
         }
     }
@@ -205,6 +241,7 @@ mod loom_imp {
     //! can set it: an unparker sets it only after winning PARKED -> RUNNING, and the parker
     //! reaches PARKED again only after consuming that one resume.
     use crate::park_state::{ParkState, WaitReason};
+    use crate::waker_slot::WakerSlot;
     use loom::sync::atomic::{AtomicBool, Ordering};
     use loom::sync::{Arc, Notify};
     use std::time::Instant;
@@ -236,23 +273,38 @@ mod loom_imp {
         });
     }
 
-    /// A handle that wakes one parked loom thread (under `cfg(loom)` there are no goroutines).
+    /// A handle that wakes one parked loom thread (under `cfg(loom)` there are no goroutines)
+    /// or one async task.
     #[derive(Clone, Debug)]
-    pub struct Waiter(Arc<Slot>);
+    pub struct Waiter(Kind);
+
+    #[derive(Clone, Debug)]
+    enum Kind {
+        G(Arc<Slot>),
+        Task(Arc<WakerSlot>),
+    }
 
     impl Waiter {
         /// The calling loom thread's waiter.
         pub fn current() -> Waiter {
-            SLOT.with(|s| Waiter(s.clone()))
+            SLOT.with(|s| Waiter(Kind::G(s.clone())))
+        }
+        /// An async task's waiter: unparking it wakes the waker registered in `slot`.
+        pub fn task(slot: Arc<WakerSlot>) -> Waiter {
+            Waiter(Kind::Task(slot))
         }
         /// `Waiter::unpark` for a G: only the unparker that moves the park word from PARKED
         /// to RUNNING readies it (`sched::ready`).
         pub fn unpark(&self) {
-            if self.0.park.unpark() {
+            let slot = match &self.0 {
+                Kind::G(slot) => slot,
+                Kind::Task(slot) => return slot.wake(),
+            };
+            if slot.park.unpark() {
                 // `sched::ready`: the run queue's Release push, then an M runs the G. A
                 // swap, not a store: see `Slot::resumed`.
-                self.0.resumed.swap(true, Ordering::Release);
-                self.0.sleep.notify();
+                slot.resumed.swap(true, Ordering::Release);
+                slot.sleep.notify();
             }
         }
         /// [`unpark`](Waiter::unpark), consuming the waiter.

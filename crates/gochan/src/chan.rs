@@ -10,6 +10,7 @@
 //! so a view cannot drift from the channel it wraps.
 
 use crate::err::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::future::{RecvFuture, SendFuture};
 use crate::hchan::Hchan;
 use gmp_sched::sys::WaitReason;
 use std::fmt;
@@ -110,6 +111,27 @@ impl<T> Chan<T> {
             .map_err(|e| SendError(e.into_inner()))
     }
 
+    /// Sends from async code: a future that resolves to what [`send`](Chan::send) would
+    /// return. While it waits, the task waits in the channel's queue beside parked goroutines
+    /// and threads; no thread blocks.
+    ///
+    /// Cancellation-safe, as a [`select!`](crate::select!) arm that is not chosen: a future
+    /// dropped before it resolves either delivered `v` or never enqueued it;
+    /// [`SendFuture::cancel`] hands an undelivered value back.
+    ///
+    /// ```
+    /// use gochan::Chan;
+    ///
+    /// let ch = Chan::new(0);
+    /// let rx = ch.clone();
+    /// let t = std::thread::spawn(move || rx.recv());
+    /// gmp_sched::block_on(async { ch.send_async(7).await }).unwrap();
+    /// assert_eq!(t.join().unwrap(), Some(7));
+    /// ```
+    pub fn send_async(&self, v: T) -> SendFuture<'_, T> {
+        SendFuture::new(self.hchan(), v)
+    }
+
     /// Sends `v` if that can happen without waiting (Go: `select` with a `default`).
     ///
     /// ```
@@ -176,6 +198,28 @@ impl<T> Chan<T> {
     /// ```
     pub fn recv(&self) -> Option<T> {
         self.recv_inner(None).ok()
+    }
+
+    /// Receives from async code: a future that resolves to what [`recv`](Chan::recv) would
+    /// return. While it waits, the task waits in the channel's queue beside parked goroutines
+    /// and threads; no thread blocks.
+    ///
+    /// Cancellation-safe, as a [`select!`](crate::select!) arm that is not chosen: a future
+    /// dropped before it resolves either received nothing or passes the value it was given on
+    /// to the channel's next receiver ([`RecvFuture::cancel`] keeps it instead).
+    ///
+    /// ```
+    /// use gochan::Chan;
+    ///
+    /// let ch = Chan::new(0);
+    /// let tx = ch.clone();
+    /// let t = std::thread::spawn(move || tx.send("from a thread").unwrap());
+    /// let got = gmp_sched::block_on(async { ch.recv_async().await });
+    /// assert_eq!(got, Some("from a thread"));
+    /// t.join().unwrap();
+    /// ```
+    pub fn recv_async(&self) -> RecvFuture<'_, T> {
+        RecvFuture::new(self.hchan())
     }
 
     /// Receives a value if one is ready now.
@@ -602,6 +646,8 @@ view_methods! {
         "h.send(1).unwrap();\nassert_eq!(ch.recv(), Some(1));";
     fn try_send(v: T) -> Result<(), TrySendError<T>>,
         "assert!(h.try_send(1).is_ok());\nassert!(h.try_send(2).is_err());";
+    fn send_async(v: T) -> SendFuture<'_, T>,
+        "gmp_sched::block_on(h.send_async(1)).unwrap();\nassert_eq!(ch.recv(), Some(1));";
     fn send_timeout(v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>>,
         "h.send(1).unwrap();\nassert!(h.send_timeout(2, std::time::Duration::ZERO).is_err());";
     fn send_deadline(v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>>,
@@ -631,6 +677,8 @@ view_methods! {
     "The nil receive-only channel: receives block forever.",
     "let ch = gochan::Chan::new(1);\nch.send(1).unwrap();\nlet h = ch.receiver();",
     fn recv() -> Option<T>, "assert_eq!(h.recv(), Some(1));";
+    fn recv_async() -> RecvFuture<'_, T>,
+        "assert_eq!(gmp_sched::block_on(h.recv_async()), Some(1));";
     fn try_recv() -> Result<T, TryRecvError>,
         "assert_eq!(h.try_recv(), Ok(1));\nassert!(h.try_recv().is_err());";
     fn recv_timeout(timeout: Duration) -> Result<T, RecvTimeoutError>,

@@ -290,6 +290,26 @@ impl Context {
         }
     }
 
+    /// Waits from async code until this context ends and returns why (Go: `<-ctx.Done()`
+    /// then `ctx.Err()`). The task waits in the `done` channel's queue, no thread blocks; the
+    /// background context's never resolves. Dropping the future stops waiting.
+    ///
+    /// ```
+    /// use gochan::{Context, ContextError};
+    ///
+    /// let (ctx, cancel) = Context::with_cancel(&Context::background());
+    /// let t = std::thread::spawn(move || cancel.cancel());
+    /// assert_eq!(gmp_sched::block_on(ctx.done_async()), ContextError::Canceled);
+    /// t.join().unwrap();
+    /// ```
+    pub async fn done_async(&self) -> ContextError {
+        let done = self.done();
+        // Nothing is ever sent on `done`: this returns when it is closed.
+        let _ = done.recv_async().await;
+        self.err()
+            .expect("a context's error is set before its done channel is closed")
+    }
+
     /// Why the context ended, or `None` while it has not (Go: `ctx.Err()`).
     ///
     /// ```

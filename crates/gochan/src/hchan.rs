@@ -12,7 +12,14 @@
 //! - at least one of `sendq`, `recvq` is empty, except briefly for a select that waits to
 //!   send and to receive on the same unbuffered channel;
 //! - buffered: `qcount > 0` implies `recvq` is empty; `qcount < cap` implies `sendq` is empty;
-//! - closed implies `sendq` is empty (close wakes every sender, later sends fail at once).
+//! - closed implies `sendq` is empty (close wakes every sender, later sends fail at once);
+//! - `handed_back` non-empty implies `recvq` is empty (a handed-back value goes to a parked
+//!   receiver first, and a receiver parks only when nothing is there to take).
+//!
+//! `handed_back` holds values that a parked async receiver (`recv_async`, see `future.rs`) was
+//! given and then dropped before it could return them: its future passes the value on to the
+//! next receiver instead of losing it. Such a value was sent before anything now buffered, so
+//! receives take it first; it may exceed `cap` for as long as it waits there.
 //!
 //! Send: closed -> fail; a parked receiver -> hand the value straight into its node and
 //! ready it (the woken goroutine goes to our P's `runnext`); room in the buffer -> enqueue;
@@ -26,6 +33,7 @@ use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::UnsafeCell;
 use crate::waitq::{AbortOnUnwind, Claimed, Node, Outcome, Parker, WaitQ, Wakeup};
 use gmp_sched::sys::WaitReason;
+use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
@@ -206,6 +214,9 @@ pub(crate) enum RecvPoll<T> {
 /// Everything the channel lock guards.
 pub(crate) struct State<T> {
     buf: Ring<T>,
+    /// Values received by async receivers that were dropped before returning them; taken
+    /// before the buffer (see the module docs).
+    handed_back: VecDeque<T>,
     closed: bool,
     pub(crate) recvq: WaitQ<T>,
     pub(crate) sendq: WaitQ<T>,
@@ -231,6 +242,9 @@ impl<T> State<T> {
 
     /// The non-blocking part of Go's `chanrecv`.
     pub(crate) fn try_recv(&mut self) -> RecvPoll<T> {
+        if !self.handed_back.is_empty() {
+            return self.recv_handed_back();
+        }
         if self.closed && self.buf.qcount == 0 {
             return RecvPoll::Closed;
         }
@@ -241,6 +255,24 @@ impl<T> State<T> {
             return RecvPoll::Value(self.buf.pop(), None);
         }
         RecvPoll::Empty
+    }
+
+    /// A value passed on by a dropped async receiver: the oldest in the channel.
+    #[cold]
+    fn recv_handed_back(&mut self) -> RecvPoll<T> {
+        let v = self.handed_back.pop_front().expect("checked non-empty");
+        RecvPoll::Value(v, None)
+    }
+
+    /// Passes on a value a dropped async receiver was given: to a parked receiver if there is
+    /// one, else to the next receive. Returns the wake-up to run after unlocking.
+    pub(crate) fn hand_back(&mut self, v: T) -> Option<Wakeup> {
+        if let Some(receiver) = self.recvq.pop_claim() {
+            receiver.put(v);
+            return Some(receiver.finish(true));
+        }
+        self.handed_back.push_back(v);
+        None
     }
 
     /// Go's `recv`: from a parked sender, directly (unbuffered) or through the full buffer.
@@ -254,9 +286,10 @@ impl<T> State<T> {
         RecvPoll::Value(v, Some(sender.finish(true)))
     }
 
-    /// How many values are buffered (Go: `len(ch)`).
+    /// How many values are buffered (Go: `len(ch)`), values passed on by dropped async
+    /// receivers included.
     pub(crate) fn len(&self) -> usize {
-        self.buf.qcount
+        self.buf.qcount + self.handed_back.len()
     }
 
     /// The buffer size (Go: `cap(ch)`).
@@ -294,6 +327,7 @@ impl<T> Hchan<T> {
             lock: RawLock::new(),
             state: UnsafeCell::new(State {
                 buf: Ring::new(cap),
+                handed_back: VecDeque::new(),
                 closed: false,
                 recvq: WaitQ::new(),
                 sendq: WaitQ::new(),

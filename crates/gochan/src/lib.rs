@@ -108,6 +108,7 @@ mod chan;
 #[cfg(not(loom))]
 mod context;
 mod err;
+mod future;
 mod hchan;
 mod loom;
 mod select;
@@ -124,6 +125,7 @@ pub use crate::err::{
     RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySelectError, TrySendError,
 };
+pub use crate::future::{RecvFuture, SendFuture};
 pub use crate::select::{RecvChan, SendChan};
 pub use crate::select_dyn::{Select, SelectedOperation};
 #[cfg(not(loom))]

@@ -11,7 +11,7 @@ pub(crate) use loom::{hint, sync};
 
 #[cfg(loom)]
 pub use self::model::set_spin;
-pub(crate) use gmp_sched::sys::{park, park_until, Waiter};
+pub(crate) use gmp_sched::sys::{park, park_until, Waiter, WakerSlot};
 
 /// Whether a parker on a plain thread spins before it parks (`Parker::wait`): on a
 /// multicore machine, outside goroutines, as crossbeam's waiters do.
@@ -57,6 +57,15 @@ pub(crate) fn yield_thread() {
 #[cfg(loom)]
 pub(crate) fn yield_thread() {
     unreachable!("the loom channel lock does not yield")
+}
+
+/// Lets a claiming waker finish (`Parker::withdraw`): yields the OS thread, or the loom
+/// thread under loom.
+pub(crate) fn yield_waiting() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
 }
 
 /// loom's `UnsafeCell` API (`with`/`with_mut` hand out raw pointers) over std's cell, so that

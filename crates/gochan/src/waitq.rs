@@ -80,6 +80,43 @@ impl Parker {
         }
     }
 
+    /// A parker for another waiter than the caller's: an async task's (`Waiter::task`), whose
+    /// future polls [`Parker::outcome`] instead of parking in [`Parker::wait`].
+    pub(crate) fn with_waiter(waiter: Waiter) -> Parker {
+        Parker {
+            state: AtomicUsize::new(WAITING),
+            waiter: UnsafeCell::new(Some(waiter)),
+        }
+    }
+
+    /// How the wait ended, if a waker is done with this parker: the case that fired and
+    /// whether it succeeded. What a future checks after registering its waker.
+    pub(crate) fn outcome(&self) -> Option<(usize, bool)> {
+        // Acquire: pairs with the Release store in `Wakeup::drop`, as in `wait`.
+        let s = self.state.load(Ordering::Acquire);
+        (s & DONE != 0).then_some((s >> CASE_SHIFT, s & SUCCESS != 0))
+    }
+
+    /// Withdraws a waiting parker, as a deadline does in [`Parker::wait`]: `None` if this call
+    /// won it (no waker will touch its nodes; unlink them under the lock), else the outcome of
+    /// the waker that claimed it first, once that waker is done (it finishes without
+    /// blocking, so this waits by yielding the thread).
+    pub(crate) fn withdraw(&self) -> Option<(usize, bool)> {
+        if self
+            .state
+            .compare_exchange(WAITING, CLAIMED, Ordering::Acquire, Ordering::Acquire)
+            .is_ok()
+        {
+            return None;
+        }
+        loop {
+            if let Some(o) = self.outcome() {
+                return Some(o);
+            }
+            crate::loom::yield_waiting();
+        }
+    }
+
     /// Spins (then yields) a little while nobody has finished with this parker.
     fn spin_for_done(&self) {
         for step in 0..crate::loom::PARKER_SPINS {

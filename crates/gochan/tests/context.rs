@@ -115,3 +115,24 @@ fn cancel_stops_workers() {
         }
     }
 }
+
+#[test]
+fn done_async_resolves_with_the_error_in_each_mode() {
+    for mode in MODES {
+        let (parent, cancel) = Context::with_cancel(&Context::background());
+        let (child, _child_cancel) = Context::with_timeout(&parent, Duration::from_secs(3600));
+        let waiter = go(mode, 0, move || gmp_sched::block_on(child.done_async()));
+        cancel.cancel(); // the parent's cancel reaches the child
+        assert_eq!(waiter.join(), ContextError::Canceled, "{mode:?}");
+    }
+    let (ctx, _c) = Context::with_deadline(&Context::background(), Instant::now());
+    assert_eq!(
+        gmp_sched::block_on(ctx.done_async()),
+        ContextError::DeadlineExceeded
+    );
+    // The background context never ends.
+    let bg = Context::background();
+    let mut fut = std::pin::pin!(bg.done_async());
+    let cx = &mut std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(std::future::Future::poll(fut.as_mut(), cx).is_pending());
+}

@@ -50,6 +50,13 @@
 //! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids         |
 //! | [`testing`] | test helpers: `check_leaks` (Go's goleak)                             |
 //! | [`prelude`] | the dozen names most programs use, for a glob import                  |
+//! | [`future`]  | the futures of the async bridge (`recv_async`, `lock_async`, ...)      |
+//!
+//! Async Rust meets goroutines in both directions: channels, `Mutex`, `WaitGroup`, `Once`,
+//! `Context` and `JoinHandle` can be awaited from async tasks (`recv_async`, `send_async`,
+//! `lock_async`, `wait_async`, `call_once_async`, `done_async`, `handle.await`), and
+//! [`block_on`] runs a future on a goroutine (parking the goroutine, not its thread) or a
+//! thread. A future that needs a tokio reactor runs on tokio: `block_on(rt.spawn(fut))`.
 //!
 //! The test for a new name: would a program that only uses goroutines, channels and locks
 //! write it? Then the root. Is it a piece for building a channel, lock or poller of one's
@@ -106,3 +113,22 @@ pub mod net {
 pub use gosync::{
     Cond, Mutex, MutexGuard, Once, RwMutex, RwMutexReadGuard, RwMutexWriteGuard, WaitGroup,
 };
+
+pub use gmp_sched::block_on;
+
+/// The futures of the async bridge, for code that names them (most code just `.await`s the
+/// method that returns one).
+///
+/// ```
+/// use goro::future::RecvFuture;
+///
+/// let ch = goro::Chan::new(1);
+/// ch.send(1).unwrap();
+/// let fut: RecvFuture<'_, i32> = ch.recv_async();
+/// assert_eq!(goro::block_on(fut), Some(1));
+/// ```
+pub mod future {
+    pub use gmp_sched::JoinFuture;
+    pub use gochan::{RecvFuture, SendFuture};
+    pub use gosync::{LockFuture, WaitFuture};
+}

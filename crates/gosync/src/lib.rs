@@ -111,10 +111,10 @@ mod sema;
 mod waitgroup;
 
 pub use cond::Cond;
-pub use mutex::{Mutex, MutexGuard};
+pub use mutex::{LockFuture, Mutex, MutexGuard};
 pub use once::Once;
 pub use rwmutex::{RwMutex, RwMutexReadGuard, RwMutexWriteGuard};
-pub use waitgroup::WaitGroup;
+pub use waitgroup::{WaitFuture, WaitGroup};
 
 /// A broken internal invariant or a misuse the process cannot survive (Go: `throw`/`fatal`):
 /// prints `fatal error: {msg}` and aborts, as every fatal error of the runtime does (see

@@ -6,7 +6,8 @@
 //! | 0    | LOCKED   | an owner holds it (but see STARVING)                       |
 //! | 1    | WOKEN    | someone is already awake to take it: unlock wakes nobody   |
 //! | 2    | STARVING | ownership moves only by hand-off to the queue head         |
-//! | 3..  | waiters  | number of parked waiters                                   |
+//! | 3    | ASYNC    | async tasks wait (`lock_async`): unlock wakes them all     |
+//! | 4..  | waiters  | number of parked waiters                                   |
 //!
 //! Normal mode: waiters queue in FIFO order, but a woken waiter does not own the mutex: it races
 //! the goroutines that are arriving right now (and are already running on a CPU, so usually
@@ -24,7 +25,19 @@
 //! Normal mode is much faster (a goroutine can take the mutex several times in a row without
 //! anyone parking); starvation mode bounds how long a waiter can be passed over.
 //!
+//! Async waiters (`Mutex::lock_async`) do not queue on the semaphore: Go's hand-off protocol has
+//! no way back for a waiter that stops waiting (a future dropped after unlock chose it would
+//! strand WOKEN or a hand-off). They wait in a list of their own beside the semaphore, as
+//! newcomers that lost the race: each poll tries the lock; one that fails registers its waker,
+//! sets ASYNC (under the list's lock, one RMW on the state word), then tries once more before
+//! returning `Pending`. Unlock sees ASYNC in the word its `fetch_sub` returns (all of these are
+//! RMWs on one word, so one of the two sides sees the other), clears it and wakes every async
+//! waiter; each tries again. A dropped future just leaves the list. They compete like newcomers
+//! in normal mode and do not take part in starvation mode's hand-off.
+//!
 //! Invariants:
+//! - ASYNC is set whenever the list holds a waiter (set and cleared under the list's lock); it
+//!   may outlive the list's last waiter (a dropped future), until the next unlock clears it.
 //! - While STARVING is set only the queue head may take it, even with LOCKED clear.
 //! - STARVING is set only while somebody waits (waiters >= 1), and LOCKED and WOKEN are clear
 //!   whenever the head receives a hand-off.
@@ -36,8 +49,12 @@ use std::ops::{Deref, DerefMut};
 
 use gmp_sched::sys::WaitReason;
 
-use crate::loom::{clock, AtomicI32, Ordering, UnsafeCell};
+use crate::loom::{clock, lock_queue, Arc, AtomicI32, Ordering, QueueLock, UnsafeCell};
 use crate::sema::Sema;
+use gmp_sched::sys::WakerSlot;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// An owner holds the mutex.
 const LOCKED: i32 = 1;
@@ -45,8 +62,10 @@ const LOCKED: i32 = 1;
 const WOKEN: i32 = 1 << 1;
 /// Starvation mode: unlock hands the mutex to the queue head.
 const STARVING: i32 = 1 << 2;
+/// Async tasks wait in `RawMutex::async_waiters`: unlock wakes them.
+const ASYNC: i32 = 1 << 3;
 /// The waiter count starts at this bit.
-const WAITER_SHIFT: u32 = 3;
+const WAITER_SHIFT: u32 = 4;
 /// One waiter in the count.
 const WAITER: i32 = 1 << WAITER_SHIFT;
 /// A waiter that waited longer than this switches the mutex to starvation mode (Go: 1e6 ns).
@@ -59,6 +78,8 @@ pub(crate) struct RawMutex {
     state: AtomicI32,
     /// Parked waiters. Released once per waiter that unlock decides to wake.
     sema: Sema,
+    /// Async tasks waiting (`lock_async`), each by its waker slot; see ASYNC.
+    async_waiters: QueueLock<Vec<Arc<WakerSlot>>>,
 }
 
 impl RawMutex {
@@ -68,6 +89,7 @@ impl RawMutex {
         RawMutex {
             state: AtomicI32::new(0),
             sema: Sema::new(0),
+            async_waiters: QueueLock::new(Vec::new()),
         }
     }
 
@@ -77,6 +99,7 @@ impl RawMutex {
         RawMutex {
             state: AtomicI32::new(0),
             sema: Sema::new(0),
+            async_waiters: QueueLock::new(Vec::new()),
         }
     }
 
@@ -226,6 +249,9 @@ impl RawMutex {
         if (new + LOCKED) & LOCKED == 0 {
             crate::throw("sync: unlock of unlocked mutex");
         }
+        if new & ASYNC != 0 {
+            self.wake_async();
+        }
         if new & STARVING == 0 {
             let mut old = new;
             loop {
@@ -252,6 +278,55 @@ impl RawMutex {
             // clear; the new owner sets it. STARVING keeps newcomers away meanwhile.
             self.sema.release(true);
         }
+    }
+
+    /// Wakes every async waiter (they try the lock again) and clears ASYNC.
+    #[cold]
+    fn wake_async(&self) {
+        let mut list = lock_queue(&self.async_waiters);
+        self.state.fetch_and(!ASYNC, Ordering::Relaxed);
+        let woken = std::mem::take(&mut *list);
+        drop(list);
+        for slot in woken {
+            slot.wake();
+        }
+    }
+
+    /// One poll of an async lock: takes the mutex, or registers `slot` (made on first use) to
+    /// be woken by the next unlock.
+    pub(crate) fn poll_lock(
+        &self,
+        slot: &mut Option<Arc<WakerSlot>>,
+        cx: &Context<'_>,
+    ) -> Poll<()> {
+        if self.try_lock() {
+            if let Some(slot) = slot {
+                self.leave_async(slot); // registered by an earlier poll, not woken since
+            }
+            return Poll::Ready(());
+        }
+        let slot = slot.get_or_insert_with(|| Arc::new(WakerSlot::new()));
+        slot.register(cx.waker());
+        let mut list = lock_queue(&self.async_waiters);
+        if !list.iter().any(|s| Arc::ptr_eq(s, slot)) {
+            list.push(slot.clone());
+        }
+        // One RMW on the word: ordered with unlock's `fetch_sub`, so either that unlock sees
+        // ASYNC and wakes us, or the `try_lock` below sees it unlocked.
+        self.state.fetch_or(ASYNC, Ordering::SeqCst);
+        drop(list);
+        if self.try_lock() {
+            self.leave_async(slot);
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// Takes `slot` out of the async waiters, if it is there (a dropped or finished lock
+    /// future). ASYNC may stay set with nobody left: the next unlock clears it.
+    pub(crate) fn leave_async(&self, slot: &Arc<WakerSlot>) {
+        let mut list = lock_queue(&self.async_waiters);
+        list.retain(|s| !Arc::ptr_eq(s, slot));
     }
 
     /// Whether the mutex is in starvation mode.
@@ -410,6 +485,33 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.raw.lock();
         MutexGuard::new(self)
+    }
+
+    /// Locks the mutex from async code: a future that resolves to the guard once the task
+    /// holds the lock. While it waits, the task is parked, no thread blocks; an unlock by a
+    /// goroutine, a thread or another task wakes it.
+    ///
+    /// Dropping the future before it resolves gives up the wait and takes nothing. Async
+    /// waiters compete like newcomers (Go's normal mode): they do not get starvation mode's
+    /// hand-off, so a mutex held in starvation mode by a steady stream of parked goroutines
+    /// lets them in only once it leaves it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gosync::Mutex;
+    ///
+    /// let m = Mutex::new(1);
+    /// gmp_sched::block_on(async {
+    ///     *m.lock_async().await += 1;
+    /// });
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
+    pub fn lock_async(&self) -> LockFuture<'_, T> {
+        LockFuture {
+            mutex: self,
+            raw: RawLockFuture::new(&self.raw),
+        }
     }
 
     /// Locks the mutex if it is free right now (Go: `TryLock`). Fails in starvation mode even
@@ -588,6 +690,73 @@ macro_rules! guard_impls {
 pub(crate) use guard_impls;
 
 lock_impls!(Mutex, try_lock);
+
+/// The future of [`Mutex::lock_async`]: resolves to the guard. Dropping it gives up the wait.
+///
+/// # Examples
+///
+/// ```
+/// let m = gosync::Mutex::new("data");
+/// let fut: gosync::LockFuture<'_, &str> = m.lock_async();
+/// assert_eq!(*gmp_sched::block_on(fut), "data");
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct LockFuture<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    raw: RawLockFuture<'a>,
+}
+
+impl<'a, T: ?Sized> Future for LockFuture<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let mutex = self.mutex;
+        Pin::new(&mut self.raw)
+            .poll(cx)
+            .map(|()| MutexGuard::new(mutex))
+    }
+}
+
+/// An async lock of a [`RawMutex`] (`Mutex::lock_async`, `Once::call_once_async`): resolves
+/// once the task holds it. Dropping it leaves the async waiters.
+pub(crate) struct RawLockFuture<'a> {
+    m: &'a RawMutex,
+    /// This task's entry in the async waiters, made on the first poll that has to wait.
+    slot: Option<Arc<WakerSlot>>,
+}
+
+impl<'a> RawLockFuture<'a> {
+    pub(crate) fn new(m: &'a RawMutex) -> Self {
+        RawLockFuture { m, slot: None }
+    }
+}
+
+impl Future for RawLockFuture<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let r = this.m.poll_lock(&mut this.slot, cx);
+        if r.is_ready() {
+            this.slot = None; // out of the list already
+        }
+        r
+    }
+}
+
+impl Drop for RawLockFuture<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = &self.slot {
+            self.m.leave_async(slot);
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for LockFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockFuture").finish_non_exhaustive()
+    }
+}
 
 /// Holds a [`Mutex`] locked; unlocks it when dropped. Gives access to the data through
 /// `Deref`/`DerefMut`.

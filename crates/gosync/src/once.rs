@@ -10,9 +10,12 @@
 //! with Acquire, so whoever sees it set also sees everything `f` did.
 
 use std::fmt;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::pin;
 
 use crate::loom::{AtomicBool, Ordering};
-use crate::mutex::RawMutex;
+use crate::mutex::{RawLockFuture, RawMutex};
 
 /// Runs a function exactly once, like Go's sync.Once.
 ///
@@ -117,6 +120,71 @@ impl Once {
         if !self.done.load(Ordering::Relaxed) {
             finish.ran = true;
             f();
+        }
+    }
+
+    /// [`call_once`](Once::call_once) for async code, with an async initialiser: runs `f()` to
+    /// completion if no call has run a function on this `Once` yet; otherwise waits (the task
+    /// waits, no thread blocks) until that call has finished.
+    ///
+    /// A panic in the initialiser counts as done, as in `call_once`. A future dropped while
+    /// its initialiser runs does not: the next caller runs its own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gosync::Once;
+    ///
+    /// static SETUP: Once = Once::new();
+    /// gmp_sched::block_on(async {
+    ///     SETUP.call_once_async(|| async { println!("configured") }).await;
+    ///     SETUP.call_once_async(|| async { unreachable!() }).await;
+    /// });
+    /// assert!(SETUP.is_completed());
+    /// ```
+    pub async fn call_once_async<F, Fut>(&self, f: F)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        if self.done.load(Ordering::Acquire) {
+            return;
+        }
+        /// Unlocks on the way out (returned, panicked or dropped), marking done first when
+        /// armed.
+        struct Finish<'a> {
+            once: &'a Once,
+            ran: bool,
+        }
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                if self.ran {
+                    self.once.done.store(true, Ordering::Release);
+                }
+                self.once.m.unlock();
+            }
+        }
+        RawLockFuture::new(&self.m).await;
+        let mut finish = Finish {
+            once: self,
+            ran: false,
+        };
+        if self.done.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut init = pin!(f());
+        // A panic counts as done (Go); being dropped mid-way does not.
+        let r = poll_fn(
+            |cx| match catch_unwind(AssertUnwindSafe(|| init.as_mut().poll(cx))) {
+                Ok(p) => p.map(Ok),
+                Err(payload) => std::task::Poll::Ready(Err(payload)),
+            },
+        )
+        .await;
+        finish.ran = true;
+        if let Err(payload) = r {
+            drop(finish);
+            resume_unwind(payload);
         }
     }
 

@@ -12,6 +12,14 @@
 //! semaphore once per waiter. `wait` returns at once on a zero counter, else counts itself in with
 //! a CAS and parks.
 //!
+//! Async waiters (`wait_async`) count themselves in the same waiter bits, but wait in a list of
+//! their own instead of on the semaphore, so that a dropped future can leave: the count of
+//! async waiters this round (`AsyncWaiters::counted`, dropped ones included) is moved under the
+//! list's lock together with the CAS that counts one in, and the `add` that ends the round
+//! releases the semaphore only for the others, then marks and wakes every listed future. (The
+//! CAS happens with the list locked, so the `add` that saw it, which locks the list after its
+//! own RMW on the word, finds it counted.)
+//!
 //! Misuse that Go diagnoses, diagnosed the same way (same messages):
 //! - the counter going negative: "sync: negative WaitGroup counter";
 //! - an `add` from zero racing a `wait` that is parked, or changing the word while the last
@@ -20,10 +28,13 @@
 //!   "sync: WaitGroup is reused before previous Wait has returned".
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use gmp_sched::sys::WaitReason;
+use gmp_sched::sys::{WaitReason, WakerSlot};
 
-use crate::loom::{Arc, AtomicU64, Ordering};
+use crate::loom::{lock_queue, Arc, AtomicBool, AtomicU64, Ordering, QueueLock};
 use crate::sema::Sema;
 
 /// The message of Go's panic on a negative counter.
@@ -110,8 +121,27 @@ pub struct WaitGroup {
 struct Inner {
     /// counter << 32 | waiters; see the table at the top.
     state: AtomicU64,
-    /// Waiters park here; the last `done` releases it once per waiter.
+    /// Waiters park here; the last `done` releases it once per waiter (async ones excepted).
     sema: Sema,
+    /// Async waiters of this round; see the module docs.
+    async_waiters: QueueLock<AsyncWaiters>,
+}
+
+/// The async waiters of one round.
+#[derive(Default)]
+struct AsyncWaiters {
+    /// How many of the word's waiters are async (dropped futures included): no semaphore unit
+    /// is released for them.
+    counted: u32,
+    /// The futures still waiting.
+    list: Vec<Arc<AsyncWaiter>>,
+}
+
+/// One `wait_async` future's wait.
+struct AsyncWaiter {
+    slot: WakerSlot,
+    /// Set (Release) by the `add` that ended the round, before it wakes the slot.
+    done: AtomicBool,
 }
 
 impl WaitGroup {
@@ -128,6 +158,7 @@ impl WaitGroup {
             inner: Arc::new(Inner {
                 state: AtomicU64::new(0),
                 sema: Sema::new(0),
+                async_waiters: QueueLock::new(AsyncWaiters::default()),
             }),
         }
     }
@@ -176,8 +207,17 @@ impl WaitGroup {
                 // Reset the waiter count for the next round, then wake this round's waiters.
                 // Release: a `wait` that reads this zero must see every `done` (loom found it).
                 self.inner.state.store(0, Ordering::Release);
-                for _ in 0..w {
+                let mut asyncs = lock_queue(&self.inner.async_waiters);
+                let counted = std::mem::take(&mut asyncs.counted);
+                let list = std::mem::take(&mut asyncs.list);
+                drop(asyncs);
+                for _ in counted..w {
                     self.inner.sema.release(false);
+                }
+                for waiter in list {
+                    // Release: the future that reads it sees every `done` of the round.
+                    waiter.done.store(true, Ordering::Release);
+                    waiter.slot.wake();
                 }
             }
         }
@@ -245,6 +285,31 @@ impl WaitGroup {
                 }
                 Err(now) => state = now,
             }
+        }
+    }
+
+    /// Waits from async code until the counter is zero: a future that resolves when
+    /// [`wait`](WaitGroup::wait) would return. The task waits, no thread blocks; dropping the
+    /// future gives up the wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gosync::WaitGroup;
+    ///
+    /// let wg = WaitGroup::new();
+    /// wg.add(1);
+    /// let worker = {
+    ///     let wg = wg.clone();
+    ///     std::thread::spawn(move || wg.done())
+    /// };
+    /// gmp_sched::block_on(wg.wait_async());
+    /// worker.join().unwrap();
+    /// ```
+    pub fn wait_async(&self) -> WaitFuture<'_> {
+        WaitFuture {
+            wg: self,
+            waiter: None,
         }
     }
 
@@ -330,6 +395,83 @@ impl WaitGroup {
     #[doc(hidden)]
     pub fn waiters(&self) -> u32 {
         waiters(self.inner.state.load(Ordering::Relaxed))
+    }
+}
+
+/// The future of [`WaitGroup::wait_async`]. Dropping it gives up the wait.
+///
+/// # Examples
+///
+/// ```
+/// let wg = gosync::WaitGroup::new();
+/// let fut: gosync::WaitFuture<'_> = wg.wait_async();
+/// gmp_sched::block_on(fut); // zero counter: ready at once
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitFuture<'a> {
+    wg: &'a WaitGroup,
+    /// This future's entry once it counted itself in.
+    waiter: Option<Arc<AsyncWaiter>>,
+}
+
+impl Future for WaitFuture<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(w) = &self.waiter {
+            // Register first, then check: `add` stores `done` before it wakes the slot.
+            w.slot.register(cx.waker());
+            return match w.done.load(Ordering::Acquire) {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            };
+        }
+        let inner = &*self.wg.inner;
+        let mut asyncs = lock_queue(&inner.async_waiters);
+        let mut state = inner.state.load(Ordering::Acquire);
+        loop {
+            if counter(state) == 0 {
+                return Poll::Ready(());
+            }
+            match inner.state.compare_exchange_weak(
+                state,
+                state + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        let w = Arc::new(AsyncWaiter {
+            slot: WakerSlot::new(),
+            done: AtomicBool::new(false),
+        });
+        w.slot.register(cx.waker());
+        asyncs.counted += 1;
+        asyncs.list.push(w.clone());
+        drop(asyncs);
+        self.waiter = Some(w);
+        Poll::Pending
+    }
+}
+
+impl Drop for WaitFuture<'_> {
+    fn drop(&mut self) {
+        if let Some(w) = &self.waiter {
+            // Stays counted for this round (the word cannot forget it); only leaves the list.
+            lock_queue(&self.wg.inner.async_waiters)
+                .list
+                .retain(|x| !Arc::ptr_eq(x, w));
+        }
+    }
+}
+
+impl fmt::Debug for WaitFuture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitFuture")
+            .field("counted_in", &self.waiter.is_some())
+            .finish()
     }
 }
 
