@@ -360,7 +360,7 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
     let scratch = target_dir().join("bench/runs");
     let _ = fs::create_dir_all(&scratch);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut done = 0;
+    let (mut done, mut extra) = (0, 0);
     let mut out = Vec::new();
     let started = Instant::now();
     for case in cases {
@@ -402,7 +402,11 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
                 if !which.contains(&m.peer) {
                     continue;
                 }
-                done += 1;
+                if round < opts.runs {
+                    done += 1;
+                } else {
+                    extra += 1;
+                }
                 // A peer that failed once fails alike every time (a crash, a hang): skip it.
                 if m.failed_runs() > 0 {
                     m.skipped += 1;
@@ -415,14 +419,13 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
                     Ok(s) => format!("{} {}", report::num(s["value"]), case.unit),
                     Err(e) => format!("FAILED: {e}"),
                 };
-                let extra = if round < opts.runs {
+                let more = if round < opts.runs {
                     ""
                 } else {
                     " (extra round)"
                 };
                 eprintln!(
-                    "[{done}/{total}{} {:>4.0}s] {:<24} {:<12} {shown}{extra}",
-                    if done > total { "+" } else { "" },
+                    "[{done}/{total}+{extra} {:>4.0}s] {:<24} {:<12} {shown}{more}",
                     started.elapsed().as_secs_f64(),
                     case.label(),
                     m.peer

@@ -537,6 +537,22 @@ pub(crate) fn write(
         machine.go,
         machine.rustc,
     );
+    // A machine busier than its CPUs at the start: every figure shares the CPUs with others.
+    let load1: f64 = machine
+        .loadavg
+        .split_whitespace()
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0.0);
+    if load1 > machine.cpus as f64 {
+        let _ = writeln!(
+            md,
+            "**Loaded machine**: the 1-minute load average was {load1} on {} CPUs when the runs \
+             started, so other processes competed for the CPUs throughout; the per-round \
+             ratios cancel part of that, the spreads show the rest.\n",
+            machine.cpus
+        );
+    }
     let _ = writeln!(
         md,
         "The P count of a case (`procs`, default: all CPUs) goes to every peer: `GOMAXPROCS` for \
