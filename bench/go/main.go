@@ -249,9 +249,13 @@ func prodcons() {
 	prod.Add(sides)
 	for i := 0; i < sides; i++ {
 		go func(i int) {
+			// Sum into a local and store once, as the Rust peers do: a shared slice written
+			// per message would bounce its cache line between the consumers' cores.
+			sum := 0
 			for v := range c {
-				sums[i] += v
+				sum += v
 			}
+			sums[i] = sum
 			cons.Done()
 		}(i)
 		go func() {

@@ -92,8 +92,10 @@ pub fn tail<L: Lock, S: Spawn>(args: &Args, peer: &str) {
     let n = args.usize("n", spec::MUTEX_N);
     let per = n / g;
     let lock = Arc::new(L::new());
-    let (d, mut waits) = timed(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u32>>();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u32>>();
+    // The timer stops when the last contender is joined, as Go's stops at `wg.Wait()`:
+    // gathering the waits is outside it.
+    let (d, ()) = timed(|| {
         let joins: Vec<Join> = (0..g)
             .map(|_| {
                 let lock = lock.clone();
@@ -120,9 +122,9 @@ pub fn tail<L: Lock, S: Spawn>(args: &Args, peer: &str) {
             })
             .collect();
         joins.into_iter().for_each(|j| j());
-        drop(tx);
-        rx.iter().flatten().collect::<Vec<u32>>()
     });
+    drop(tx);
+    let mut waits: Vec<u32> = rx.iter().flatten().collect();
     assert_eq!(lock.with(|c| *c), (per * g) as u64);
     let us = |ns: u32| f64::from(ns) / 1e3;
     let worst = waits.iter().copied().max().unwrap_or(0);

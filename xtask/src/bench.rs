@@ -1,5 +1,5 @@
-//! `cargo xtask bench [WORKLOAD..] [--quick] [--runs N] [--peers a,b] [--timeout S]
-//! [--write-docs] [--list]`: goro's workloads beside the same workloads in Go, may, tokio, plain
+//! `cargo xtask bench [WORKLOAD..] [--quick] [--runs N] [--max-runs N] [--peers a,b]
+//! [--timeout S] [--write-docs] [--list]`: goro's workloads beside the same workloads in Go, may, tokio, plain
 //! threads, crossbeam-channel, flume, parking_lot and std.
 //!
 //! 1. Installs Go when `.venv-go/bin/go` is missing (`python3 -m venv .venv-go` and
@@ -7,16 +7,22 @@
 //!    peers (`bench/`, crate `goro-bench`) in release.
 //! 2. Runs every (case, peer) pair `--runs` times (default 5), round-robin across the peers of a
 //!    case so that drift in the machine's load hits all of them alike. Each run is a fresh
-//!    process; `GOMAXPROCS` and `procs=` carry the case's P count to every peer. An `echo` run
+//!    process; `GOMAXPROCS` and `procs=` carry the case's P count to every peer, and a case
+//!    with fewer Ps than CPUs starts every peer on that many CPUs (`process.rs`), which also
+//!    records each run's wall and CPU time. A case whose goal comes out "within noise" gets
+//!    more rounds of goro and that goal's peer, up to `--max-runs`. An `echo` run
 //!    is `bench-echo-client echo server=<peer's program> peer=<peer> ..`: the one load client
 //!    starts the peer's `echo-server` itself (see `bench/src/echo.rs`).
-//! 3. Takes medians, prints a table per issue with goro/peer ratios (below 1: goro is faster or
-//!    smaller), checks the issues' goals, and writes `benchmarks.md` plus one SVG chart per
+//! 3. Takes medians, prints a table per issue with goro/peer ratios (the median of the ratios
+//!    taken within each round; below 1: goro is faster or smaller), checks the issues' goals
+//!    against the spread of those per-round ratios (`stats.rs`), and writes `benchmarks.md` plus one SVG chart per
 //!    issue: into `docs/` for a full run, into `<target>/bench/` for a partial or `--quick` one
 //!    (so a quick look never overwrites the published figures; `--write-docs` forces `docs/`).
 
 mod cases;
+mod process;
 mod report;
+mod stats;
 mod svg;
 
 use cases::Case;
@@ -31,6 +37,8 @@ pub(crate) struct Opts {
     filter: Vec<String>,
     pub(crate) quick: bool,
     pub(crate) runs: usize,
+    /// Rounds a case may grow to while a goal of it stays within noise.
+    pub(crate) max_runs: usize,
     peers: Option<Vec<String>>,
     timeout: Duration,
     write_docs: bool,
@@ -40,11 +48,13 @@ pub(crate) struct Opts {
 }
 
 const USAGE: &str = "\
-cargo xtask bench [WORKLOAD..] [--quick] [--runs N] [--peers a,b] [--timeout SECS] [--write-docs] [--list]
+cargo xtask bench [WORKLOAD..] [--quick] [--runs N] [--max-runs N] [--peers a,b] [--timeout SECS]
+                  [--write-docs] [--list]
 
   WORKLOAD      run only these workloads (see --list); default: all
   --quick       a tenth of the iterations, 2 runs (unless --runs): for development
   --runs N      runs per (case, peer), interleaved across peers (default 5)
+  --max-runs N  rounds a case may grow to while a goal of it is within noise (default 2x runs)
   --peers a,b   run only these peers (goro is built only when listed)
   --timeout S   kill a run after S seconds (default 180; 60 with --quick)
   --write-docs  write docs/benchmarks.md and docs/bench-*.svg even for a partial run
@@ -59,6 +69,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         filter: Vec::new(),
         quick: false,
         runs: 0,
+        max_runs: 0,
         peers: None,
         timeout: Duration::ZERO,
         write_docs: false,
@@ -83,6 +94,11 @@ fn parse(args: &[String]) -> Result<Opts, String> {
                     .parse()
                     .map_err(|_| "--runs: not a number")?
             }
+            "--max-runs" => {
+                o.max_runs = value("--max-runs")?
+                    .parse()
+                    .map_err(|_| "--max-runs: not a number")?
+            }
             "--timeout" => {
                 let s: u64 = value("--timeout")?
                     .parse()
@@ -98,6 +114,10 @@ fn parse(args: &[String]) -> Result<Opts, String> {
     if o.runs == 0 {
         o.runs = if o.quick { 2 } else { 5 };
     }
+    if o.max_runs == 0 {
+        o.max_runs = 2 * o.runs;
+    }
+    o.max_runs = o.max_runs.max(o.runs);
     if o.timeout.is_zero() {
         o.timeout = Duration::from_secs(if o.quick { 60 } else { 180 });
     }
@@ -107,6 +127,13 @@ fn parse(args: &[String]) -> Result<Opts, String> {
 /// One run's parsed `RESULT` line: `value` and every extra numeric field.
 pub(crate) type Sample = BTreeMap<String, f64>;
 
+/// One run of a (case, peer) pair.
+pub(crate) struct Run {
+    /// The round it ran in: the runs of one round of a case ran back to back.
+    pub(crate) round: usize,
+    pub(crate) result: Result<Sample, String>,
+}
+
 /// All runs of one (case, peer) pair.
 pub(crate) struct Measured {
     pub(crate) case: Case,
@@ -115,17 +142,23 @@ pub(crate) struct Measured {
     pub(crate) params: Vec<(&'static str, usize)>,
     /// The parameters of the case before per-peer overrides (to flag a peer that differs).
     pub(crate) base_params: Vec<(&'static str, usize)>,
-    pub(crate) runs: Vec<Result<Sample, String>>,
+    pub(crate) runs: Vec<Run>,
+    /// Rounds left out after a failed run (a peer that failed once fails alike every time).
+    pub(crate) skipped: usize,
 }
 
 impl Measured {
+    /// `key` of every successful run, in run order.
+    pub(crate) fn values(&self, key: &str) -> Vec<f64> {
+        self.runs
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok()?.get(key).copied())
+            .collect()
+    }
+
     /// Median of `key` over the successful runs; None when every run failed.
     pub(crate) fn median(&self, key: &str) -> Option<f64> {
-        let mut v: Vec<f64> = self
-            .runs
-            .iter()
-            .filter_map(|r| r.as_ref().ok()?.get(key).copied())
-            .collect();
+        let mut v = self.values(key);
         if v.is_empty() {
             return None;
         }
@@ -138,14 +171,47 @@ impl Measured {
         })
     }
 
-    /// The first failure's message, when no run succeeded.
-    pub(crate) fn failure(&self) -> Option<&str> {
-        if self.runs.iter().any(Result::is_ok) {
-            return None;
-        }
+    /// The spread of `key` over the successful runs.
+    pub(crate) fn spread(&self, key: &str) -> Option<stats::Spread> {
+        stats::Spread::of(&self.values(key))
+    }
+
+    /// `self / other` of `key` per round in which both succeeded (finite, positive figures).
+    pub(crate) fn paired(&self, other: &Measured, key: &str) -> Vec<f64> {
+        let of_round = |m: &Measured, round: usize| {
+            m.runs
+                .iter()
+                .find(|r| r.round == round)
+                .and_then(|r| r.result.as_ref().ok()?.get(key).copied())
+                .filter(|v| v.is_finite())
+        };
         self.runs
             .iter()
-            .find_map(|r| r.as_ref().err().map(String::as_str))
+            .filter_map(|r| {
+                let (a, b) = (of_round(self, r.round)?, of_round(other, r.round)?);
+                (b > 0.0).then_some(a / b)
+            })
+            .collect()
+    }
+
+    /// The first failure's message, when no run succeeded.
+    pub(crate) fn failure(&self) -> Option<&str> {
+        if self.runs.iter().any(|r| r.result.is_ok()) {
+            return None;
+        }
+        self.first_error()
+    }
+
+    /// The first failure's message, when any run failed.
+    pub(crate) fn first_error(&self) -> Option<&str> {
+        self.runs
+            .iter()
+            .find_map(|r| r.result.as_ref().err().map(String::as_str))
+    }
+
+    /// How many runs failed.
+    pub(crate) fn failed_runs(&self) -> usize {
+        self.runs.iter().filter(|r| r.result.is_err()).count()
     }
 }
 
@@ -319,12 +385,14 @@ fn program(peer: &str, bins: &Path, gobench: &Path) -> PathBuf {
 }
 
 /// Runs the matrix: per case, `runs` rounds, each round every peer once (round-robin, the
-/// starting peer rotating from round to round).
+/// starting peer rotating from round to round); then, while a goal of the case is within
+/// noise, more rounds of goro and that goal's peer, up to `max_runs`.
 fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Measured> {
     let total: usize = cases.iter().map(|c| c.peers.len() * opts.runs).sum();
     let scratch = target_dir().join("bench/runs");
     let _ = fs::create_dir_all(&scratch);
-    let mut done = 0;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (mut done, mut extra) = (0, 0);
     let mut out = Vec::new();
     let started = Instant::now();
     for case in cases {
@@ -337,46 +405,82 @@ fn run_all(cases: &[Case], opts: &Opts, bins: &Path, gobench: &Path) -> Vec<Meas
                 params: case.params_for(peer, opts.quick),
                 base_params: case.params_for("", opts.quick),
                 runs: Vec::new(),
+                skipped: 0,
             })
             .collect();
+        // Fewer Ps than CPUs: every peer runs on that many CPUs. `echo`'s client pins its
+        // server itself (and runs on the other CPUs).
+        let pin = if case.procs < cpus && case.workload != "echo" {
+            process::first_cpus(case.procs)
+        } else {
+            None
+        };
         let peers = per_peer.len();
-        for round in 0..opts.runs {
+        let mut round = 0;
+        loop {
+            let which: Vec<&'static str> = if round < opts.runs {
+                case.peers.clone()
+            } else if round < opts.max_runs {
+                report::noisy_peers(&per_peer)
+            } else {
+                Vec::new()
+            };
+            if which.is_empty() {
+                break;
+            }
             // Each round starts one peer further on, so no peer always runs first.
             for k in 0..peers {
                 let m = &mut per_peer[(round + k) % peers];
-                done += 1;
+                if !which.contains(&m.peer) {
+                    continue;
+                }
+                if round < opts.runs {
+                    done += 1;
+                } else {
+                    extra += 1;
+                }
                 // A peer that failed once fails alike every time (a crash, a hang): skip it.
-                if m.runs.iter().any(Result::is_err) {
+                if m.failed_runs() > 0 {
+                    m.skipped += 1;
                     continue;
                 }
                 let prog = program(m.peer, bins, gobench);
                 let timeout = case.timeout.map_or(opts.timeout, |t| t.min(opts.timeout));
-                let r = run_one(&prog, m.peer, case, &m.params, timeout, &scratch, bins);
+                let r = run_one(&prog, m.peer, case, &m.params, pin, timeout, &scratch, bins);
                 let shown = match &r {
                     Ok(s) => format!("{} {}", report::num(s["value"]), case.unit),
                     Err(e) => format!("FAILED: {e}"),
                 };
+                let more = if round < opts.runs {
+                    ""
+                } else {
+                    " (extra round)"
+                };
                 eprintln!(
-                    "[{done}/{total} {:>4.0}s] {:<24} {:<12} {shown}",
+                    "[{done}/{total}+{extra} {:>4.0}s] {:<24} {:<12} {shown}{more}",
                     started.elapsed().as_secs_f64(),
                     case.label(),
                     m.peer
                 );
-                m.runs.push(r);
+                m.runs.push(Run { round, result: r });
             }
+            round += 1;
         }
         out.extend(per_peer);
     }
     out
 }
 
-/// One process: runs `prog WORKLOAD k=v..` and parses its `RESULT` line. For `echo`, the
-/// process is the shared load client, told to start `prog` as the server.
+/// One process: runs `prog WORKLOAD k=v..` and parses its `RESULT` line, adding the process's
+/// wall and CPU time (`proc_wall_s`, `proc_cpu_s`). For `echo`, the process is the shared load
+/// client, told to start `prog` as the server.
+#[allow(clippy::too_many_arguments)]
 fn run_one(
     prog: &Path,
     peer: &str,
     case: &Case,
     params: &[(&str, usize)],
+    pin: Option<libc::cpu_set_t>,
     timeout: Duration,
     scratch: &Path,
     bins: &Path,
@@ -405,29 +509,21 @@ fn run_one(
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", prog.display()))?;
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {}s", timeout.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
+    let exit = process::run(cmd, pin, timeout).map_err(|e| format!("{}: {e}", prog.display()))?;
     let out = fs::read_to_string(&stdout_path).unwrap_or_default();
-    if status.success() {
+    if exit.status.success() {
         if let Some(line) = out.lines().find(|l| l.starts_with("RESULT ")) {
-            return parse_result(line);
+            let mut s = parse_result(line)?;
+            s.insert("proc_wall_s".into(), exit.wall.as_secs_f64());
+            s.insert("proc_cpu_s".into(), exit.cpu.as_secs_f64());
+            return Ok(s);
         }
     }
-    Err(format!("{status}: {}", first_error_line(&stderr_path)))
+    Err(format!(
+        "{}: {}",
+        exit.status,
+        first_error_line(&stderr_path)
+    ))
 }
 
 /// The first line of `path` that says what went wrong (a panic message, an OOM), shortened.
@@ -480,24 +576,46 @@ mod tests {
         }
     }
 
-    #[test]
-    fn median_of_even_and_odd() {
-        let case = cases::all(2).remove(0);
-        let mut m = Measured {
-            case,
-            peer: "go",
+    fn measured(peer: &'static str, runs: &[(usize, Option<f64>)]) -> Measured {
+        Measured {
+            case: cases::all(2).remove(0),
+            peer,
             params: Vec::new(),
             base_params: Vec::new(),
-            runs: Vec::new(),
-        };
-        for v in [3.0, 1.0, 2.0] {
-            m.runs.push(Ok(Sample::from([("value".to_string(), v)])));
+            runs: runs
+                .iter()
+                .map(|&(round, v)| Run {
+                    round,
+                    result: v
+                        .map(|v| Sample::from([("value".to_string(), v)]))
+                        .ok_or_else(|| "x".to_string()),
+                })
+                .collect(),
+            skipped: 0,
         }
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        let mut m = measured("go", &[(0, Some(3.0)), (1, Some(1.0)), (2, Some(2.0))]);
         assert_eq!(m.median("value"), Some(2.0));
-        m.runs.push(Ok(Sample::from([("value".to_string(), 10.0)])));
-        assert_eq!(m.median("value"), Some(2.5));
-        m.runs.push(Err("x".into()));
+        m.runs
+            .extend(measured("go", &[(3, Some(10.0)), (4, None)]).runs);
         assert_eq!(m.median("value"), Some(2.5));
         assert_eq!(m.failure(), None);
+        assert_eq!(m.first_error(), Some("x"));
+        assert_eq!(m.failed_runs(), 1);
+    }
+
+    #[test]
+    fn ratios_pair_runs_of_the_same_round() {
+        let goro = measured("goro", &[(0, Some(1.0)), (1, Some(4.0)), (2, Some(3.0))]);
+        // Round 1 failed for the peer; round 3 ran for it alone.
+        let peer = measured(
+            "go",
+            &[(0, Some(2.0)), (1, None), (2, Some(3.0)), (3, Some(1.0))],
+        );
+        assert_eq!(goro.paired(&peer, "value"), [0.5, 1.0]);
+        assert_eq!(peer.paired(&goro, "value"), [2.0, 1.0]);
     }
 }

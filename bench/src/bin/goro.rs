@@ -121,14 +121,25 @@ impl Channel for GoroOnThreads {
 
 fn spawn(args: &Args) {
     let n = args.usize("n", spec::SPAWN_N);
-    let (d, sum) = timed(|| {
-        // SAFETY: the goroutines only return their argument.
-        let handles: Vec<_> = (0..n).map(|i| unsafe { go(move || i) }).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .sum::<usize>()
+    // The same work as Go's body: each goroutine stores its result into a slot allocated up
+    // front and counts down one WaitGroup; the handles are dropped (detached) at once.
+    let results: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let wg = Arc::new(gosync::WaitGroup::new());
+    let (d, ()) = timed(|| {
+        wg.add(n as isize);
+        for i in 0..n {
+            let (results, wg) = (results.clone(), wg.clone());
+            // SAFETY: the goroutine holds two Arcs, nothing thread-bound.
+            drop(unsafe {
+                go(move || {
+                    results[i].store(i, Ordering::Relaxed);
+                    wg.done();
+                })
+            });
+        }
+        wg.wait();
     });
+    let sum: usize = results.iter().map(|r| r.load(Ordering::Relaxed)).sum();
     assert_eq!(sum, n * (n - 1) / 2);
     report(args, PEER, "ns_per_spawn", ns_per(d, n), &[("ms", ms(d))]);
 }

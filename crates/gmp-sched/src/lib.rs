@@ -150,9 +150,15 @@ pub fn raise_nofile_limit() {
 /// ```
 #[cfg(not(loom))]
 pub fn yield_now() {
-    match g::current() {
-        Some(g) => park::yield_current(&g),
-        None => std::thread::yield_now(),
+    // A borrow of the running G, not a new reference: a reference count taken and dropped
+    // here cost two atomic read-modify-writes per yield, about a fifth of its cost.
+    let g = g::current_ptr();
+    if g.is_null() {
+        std::thread::yield_now();
+    } else {
+        // SAFETY: the running G is kept alive by its M's running slot while it runs, and
+        // `yield_current` returns only once the G runs again.
+        park::yield_current(unsafe { &*g });
     }
 }
 

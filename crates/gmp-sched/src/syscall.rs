@@ -29,11 +29,19 @@ use std::sync::atomic::Ordering;
 /// h.join().unwrap();
 /// ```
 pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
-    let Some(g) = g::current() else { return f() };
+    // A borrow, not a new reference (two atomic read-modify-writes per call saved).
+    let g = g::current_ptr();
+    if g.is_null() {
+        return f();
+    }
+    // SAFETY: the running G is kept alive by its M's running slot while it runs, or by the
+    // run queue that holds it while `exit_syscall` requeues it; this frame is the G's own,
+    // so it only runs while the G is alive.
+    let g: &G = unsafe { &*g };
     g.status.store(GStatus::Syscall);
     enter_syscall();
     let r = catch_unwind(AssertUnwindSafe(f));
-    exit_syscall(&g);
+    exit_syscall(g);
     g.status.store(GStatus::Running);
     r.unwrap_or_else(|e| resume_unwind(e))
 }

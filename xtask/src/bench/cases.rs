@@ -303,6 +303,7 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
     hog.extras = vec![
         ("p50_late_us", "p50 µs late"),
         ("max_late_us", "max µs late"),
+        ("proc_cpu_s", "process CPU s"),
     ];
     v.push(hog);
     // Issue 12: Go's TestPingPongHog. goro's driver is an OS thread and needs no P, so the run
@@ -505,7 +506,7 @@ pub(crate) fn goals() -> Vec<Goal> {
         ),
         g(
             "hog",
-            "hog: a ticker's p99 lateness within 2x of Go's (async preemption)",
+            "hog on one CPU: a ticker's p99 lateness within 2x of Go's (async preemption)",
             Ratio {
                 peer: "go",
                 max: 2.0,

@@ -1,9 +1,13 @@
 //! Turning medians into the console table, the goal check and `benchmarks.md`.
 //!
 //! Every figure is shown beside the ratio goro/peer from the same run (below 1: goro is faster,
-//! or smaller); a lone absolute is never quoted.
+//! or smaller); a lone absolute is never quoted. The ratio is the median of the ratios taken
+//! within each round (`Measured::paired`), and a goal's verdict reads their spread
+//! (`stats.rs`): MET or MISS only when the interquartile range lies on one side of the goal,
+//! "within noise" when it straddles it.
 
 use super::cases::{self, Case, GoalKind, Group};
+use super::stats::{Spread, Verdict};
 use super::{svg, Measured, Opts};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -91,6 +95,8 @@ pub(crate) struct Cell {
     pub(crate) ratio: Option<f64>,
     /// Why there is no median (the first failure), or a parameter this peer ran with instead.
     pub(crate) note: Option<String>,
+    /// Runs that failed although others succeeded: (failed, of how many rounds).
+    pub(crate) some_failed: Option<(usize, usize)>,
 }
 
 /// A row: one metric of one case, a cell per peer of the group.
@@ -140,19 +146,24 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
                     let median = m.median(key);
                     // Totals (not per-op figures) compare only at equal sizes.
                     let comparable = per_op || goro.is_some_and(|g| g.params == m.params);
-                    let ratio = match (goro_median, median) {
+                    let ratio = match (goro, goro_median, median) {
                         // No ratio beside a starved run (an infinite figure).
-                        (Some(g), Some(v))
+                        (Some(goro), Some(g), Some(v))
                             if comparable
                                 && m.peer != "goro"
                                 && v > 0.0
                                 && g.is_finite()
                                 && v.is_finite() =>
                         {
-                            Some(g / v)
+                            // The median of the per-round ratios; the ratio of the medians
+                            // only when no round has both.
+                            Spread::of(&goro.paired(m, key)).map_or(Some(g / v), |s| Some(s.median))
                         }
                         _ => None,
                     };
+                    let failed = m.failed_runs();
+                    let some_failed = (failed > 0 && median.is_some())
+                        .then_some((failed, m.runs.len() + m.skipped));
                     let note = match m.failure() {
                         Some(f) => Some(f.to_string()),
                         None => m
@@ -165,6 +176,7 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
                         median,
                         ratio,
                         note,
+                        some_failed,
                     })
                 })
                 .collect();
@@ -211,6 +223,9 @@ fn cell_text(c: &Option<Cell>, markdown: bool) -> String {
     if let (Some(n), Some(_)) = (&c.note, c.median) {
         let _ = write!(s, " [{n}]");
     }
+    if let Some((failed, of)) = c.some_failed {
+        let _ = write!(s, " [{failed} of {of} runs failed]");
+    }
     s
 }
 
@@ -255,14 +270,40 @@ pub(crate) fn console(measured: &[Measured]) -> String {
     out
 }
 
-/// One goal of the issues, checked against goro's medians.
+/// One goal of the issues, checked against the per-round figures.
 pub(crate) struct GoalCheck {
-    /// `MET`, `MISS` or `n/a`.
-    pub(crate) status: &'static str,
+    /// None: the peer the goal compares with did not run.
+    pub(crate) verdict: Option<Verdict>,
+    /// The peer the goal compares with, for a ratio goal.
+    pub(crate) peer: Option<&'static str>,
     pub(crate) case: &'static str,
     pub(crate) goal: &'static str,
     /// The figures behind the verdict.
     pub(crate) measured: String,
+}
+
+impl GoalCheck {
+    /// `MET`, `MISS`, `within noise` or `n/a`.
+    pub(crate) fn status(&self) -> &'static str {
+        self.verdict.map_or("n/a", Verdict::text)
+    }
+}
+
+/// `median (min, max, IQR q1-q3, n rounds)`; the IQR only from 4 rounds on, where the verdict
+/// reads it.
+fn spread_text(s: &Spread) -> String {
+    let iqr = if s.n >= 4 {
+        format!(", IQR {}-{}", num(s.q1), num(s.q3))
+    } else {
+        String::new()
+    };
+    format!(
+        "{} (min {}, max {}{iqr}, {} rounds)",
+        num(s.median),
+        num(s.min),
+        num(s.max),
+        s.n
+    )
 }
 
 /// The issues' goals whose case ran.
@@ -287,65 +328,54 @@ pub(crate) fn goals(measured: &[Measured]) -> Vec<GoalCheck> {
                 .find(|(k, _)| *k == key)
                 .map_or(key, |(_, u)| *u)
         };
-        let ratio_to =
-            |peer: &str, g: f64, bound: &str| match find(peer).and_then(|p| p.median(key)) {
-                Some(p) if p > 0.0 => Some((
-                    g / p,
-                    format!(
-                        "goro/{peer} = {} (goro {} vs {} {unit}; goal {bound})",
-                        num(g / p),
-                        num(g),
-                        num(p),
-                    ),
-                )),
-                _ => None,
-            };
-        // A goal on goro's own figure, shown beside Go's.
-        let own = |g: f64, min: f64, max: f64, bound: String| {
-            let go = find("go")
-                .and_then(|p| p.median(key))
-                .map_or_else(String::new, |p| {
-                    if g.is_finite() && p.is_finite() && p > 0.0 {
-                        format!("; Go {}, goro/go = {}", num(p), num(g / p))
-                    } else {
-                        format!("; Go {}", num(p))
-                    }
-                });
-            (
-                if (min..=max).contains(&g) {
-                    "MET"
-                } else {
-                    "MISS"
-                },
-                format!("goro {} {unit} (goal {bound}{go})", num(g)),
-            )
-        };
-        let (status, measured) = match (&goal.kind, goro.median(key)) {
-            (_, None) => ("MISS", "goro failed".to_string()),
-            (GoalKind::Ratio { peer, max }, Some(g)) => {
-                match ratio_to(peer, g, &format!("<= {max}")) {
-                    Some((r, text)) => (if r <= *max { "MET" } else { "MISS" }, text),
-                    None => ("n/a", format!("{peer} did not run")),
-                }
-            }
-            (GoalKind::RatioAtLeast { peer, min }, Some(g)) => {
-                match ratio_to(peer, g, &format!(">= {min}")) {
-                    Some((r, text)) => (if r >= *min { "MET" } else { "MISS" }, text),
-                    None => ("n/a", format!("{peer} did not run")),
-                }
-            }
-            (GoalKind::Below { max }, Some(g)) => {
-                own(g, f64::NEG_INFINITY, *max, format!("<= {}", num(*max)))
-            }
-            (GoalKind::Within { min, max }, Some(g)) => own(
-                g,
-                *min,
-                *max,
-                format!("within [{}, {}]", num(*min), num(*max)),
+        let inf = f64::INFINITY;
+        let (peer, min, max, bound) = match goal.kind {
+            GoalKind::Ratio { peer, max } => (Some(peer), -inf, max, format!("<= {max}")),
+            GoalKind::RatioAtLeast { peer, min } => (Some(peer), min, inf, format!(">= {min}")),
+            GoalKind::Below { max } => (None, -inf, max, format!("<= {}", num(max))),
+            GoalKind::Within { min, max } => (
+                None,
+                min,
+                max,
+                format!("within [{}, {}]", num(min), num(max)),
             ),
         };
+        let medians = |m: &Measured| m.median(key).map_or_else(|| "-".into(), num);
+        let (verdict, measured) = match peer {
+            _ if goro.median(key).is_none() => (Some(Verdict::Miss), "goro failed".to_string()),
+            Some(peer) => match find(peer).map(|p| (p, Spread::of(&goro.paired(p, key)))) {
+                Some((p, Some(s))) => (
+                    Some(Verdict::of(&s, min, max)),
+                    format!(
+                        "goro/{peer} per round = {}; goal {bound}; medians goro {} vs {} {unit}",
+                        spread_text(&s),
+                        medians(goro),
+                        medians(p),
+                    ),
+                ),
+                _ => (None, format!("{peer} did not run")),
+            },
+            // A goal on goro's own figure, read from its runs, shown beside Go's median.
+            None => {
+                let go = find("go")
+                    .and_then(|p| p.median(key))
+                    .map_or_else(String::new, |p| format!("; Go's median {}", num(p)));
+                match goro.spread(key) {
+                    Some(s) => (
+                        Some(Verdict::of(&s, min, max)),
+                        format!("goro {} {unit}; goal {bound}{go}", spread_text(&s)),
+                    ),
+                    // Only infinite figures (a starved pair): outside any bound.
+                    None => (
+                        Some(Verdict::Miss),
+                        format!("goro {} {unit}; goal {bound}{go}", medians(goro)),
+                    ),
+                }
+            }
+        };
         out.push(GoalCheck {
-            status,
+            verdict,
+            peer,
             case: goal.case,
             goal: goal.text,
             measured,
@@ -354,22 +384,43 @@ pub(crate) fn goals(measured: &[Measured]) -> Vec<GoalCheck> {
     out
 }
 
+/// The peers to run again in a case whose goal is within noise: goro and the goal's peer.
+/// Empty when every goal of `measured` has a verdict.
+pub(crate) fn noisy_peers(measured: &[Measured]) -> Vec<&'static str> {
+    let mut peers = Vec::new();
+    for check in goals(measured) {
+        if check.verdict == Some(Verdict::Noise) {
+            for p in std::iter::once("goro").chain(check.peer) {
+                if !peers.contains(&p) {
+                    peers.push(p);
+                }
+            }
+        }
+    }
+    peers
+}
+
 /// The goal checks as console lines.
 pub(crate) fn goals_text(checks: &[GoalCheck]) -> String {
     let mut out = String::new();
     for c in checks {
         let _ = writeln!(
             out,
-            "  {:<4}  {:<22} {}: {}",
-            c.status, c.case, c.goal, c.measured
+            "  {:<12}  {:<22} {}: {}",
+            c.status(),
+            c.case,
+            c.goal,
+            c.measured
         );
     }
     out
 }
 
 const WORKLOADS: &str = "\
-- `spawn`: n goroutines spawned from one goroutine, then all joined (Go: a WaitGroup; tokio:
-  `JoinHandle`s; may: `go!` + `join`; threads: 10,000 threads, so compare per spawn). Value: ns
+- `spawn`: n goroutines spawned from one goroutine, then all joined (goro and Go: each stores
+  its result into a slot allocated before the timer starts and counts down one WaitGroup, goro
+  dropping each JoinHandle at once; tokio: `JoinHandle`s; may: `go!` + `join`; threads: 10,000
+  threads, so compare per spawn). Value: ns
   per spawn+join; rows below: the whole run in ms and the peak RSS (ratios only where the
   peer ran the same n). may runs 30,000: it maps each coroutine stack on its own with an
   mprotect guard page, two mappings per stack, and past about 32,700 live coroutines it hits
@@ -384,7 +435,8 @@ const WORKLOADS: &str = "\
   way, it has no rendezvous channel; may: its unbounded channels, one message in flight; the
   thread peers: two threads pinned to `procs` CPUs). Value: ns per round trip.
 - `prodcons`: 4 producers and 4 consumers share one channel of capacity 0, 10 or 100 (thread
-  peers: 8 threads). Value: ns per message.
+  peers: 8 threads); every consumer sums what it receives into a local and hands the sum over
+  once at the end. Value: ns per message.
 - `select`: one goroutine selecting over 4 channels of capacity 100, each fed by its own
   goroutine until closed. Value: ns per select.
 - `skynet`: the classic: 1,111,111 goroutines in a tree of ten children each, sums sent back on
@@ -411,8 +463,14 @@ const WORKLOADS: &str = "\
   starved pair to take its first token).
 - `mutex-tail`: 4 goroutines hammer one mutex (1,000,000 lock/unlock pairs between them); each
   times every `lock()` call. Value: the longest any call waited, in µs; rows below: the 99.9th
-  and 99th percentiles of all the calls' waits, and ns per lock. On a shared machine the maximum
+  and 99th percentiles of all the calls' waits, and ns per lock (the clock stops when the last
+  contender is joined; gathering the waits is outside it). On a shared machine the maximum
   also catches the OS descheduling the holder; the percentiles show the lock's own fairness.
+- `hog`: on one P, and so on one CPU, a goroutine spins for 2 s without a blocking call while
+  another sleeps on a 1 ms ticker. Value: the ticker's p99 lateness, µs; rows below: p50 and
+  max, and the CPU seconds the process used (at most the wall time, since it runs on one CPU).
+  Go preempts the spinner asynchronously; goro flags it at 10 ms and hands its P to another
+  thread, which shares the one CPU with the spinner under the OS scheduler.
 - `echo`: a TCP echo server on 127.0.0.1 with a goroutine per connection (goro: `gopoll::net`;
   Go: `net`; tokio: `tokio::net`, a task each; may: `may::net`, a coroutine each), each reading
   up to 4 KiB and writing it back. One load client drives every server (`bench-echo-client`,
@@ -467,12 +525,19 @@ pub(crate) fn write(
         md,
         "# Benchmarks\n\n\
          Written by `cargo xtask bench`; do not edit by hand. Every (case, peer) pair ran \
-         {runs} times{quick}, interleaved round-robin across the peers of a case, each run a \
-         fresh process; the figures are medians. Each cell shows the median and, in \
-         parentheses, **goro / peer** from the same run: below 1 means goro is faster (or \
-         smaller). Absolute figures depend on the machine below and on its load; only the \
-         ratios carry over.\n",
+         {runs} times{quick} in rounds: a round runs each peer of a case once, back to back \
+         (the first peer rotating), each run a fresh process. A case whose goal came out \
+         within noise got more rounds of goro and that goal's peer, up to {max_runs}. Each \
+         cell shows the median and, in parentheses, **goro / peer**: the median of the ratios \
+         taken within each round, so that drift in the machine's load between rounds cancels \
+         out. Below 1 means goro is faster (or smaller). Absolute figures depend on the \
+         machine below and on its load; only the ratios carry over.\n\n\
+         A goal's verdict reads the spread of the per-round ratios: **MET** or **MISS** when \
+         their interquartile range (with fewer than 4 rounds: their whole range) lies on one \
+         side of the goal, **within noise** when it straddles it. The min, max and IQR are \
+         printed beside each verdict.\n",
         runs = opts.runs,
+        max_runs = opts.max_runs,
         quick = if opts.quick {
             " with `--quick` (a tenth of the iterations)"
         } else {
@@ -496,11 +561,32 @@ pub(crate) fn write(
         machine.go,
         machine.rustc,
     );
+    // A machine busier than its CPUs at the start: every figure shares the CPUs with others.
+    let load1: f64 = machine
+        .loadavg
+        .split_whitespace()
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0.0);
+    if load1 > machine.cpus as f64 {
+        let _ = writeln!(
+            md,
+            "**Loaded machine**: the 1-minute load average was {load1} on {} CPUs when the runs \
+             started, so other processes competed for the CPUs throughout; the per-round \
+             ratios cancel part of that, the spreads show the rest.\n",
+            machine.cpus
+        );
+    }
     let _ = writeln!(
         md,
         "The P count of a case (`procs`, default: all CPUs) goes to every peer: `GOMAXPROCS` for \
          goro and Go, the worker count for tokio (`procs=1`: its current-thread runtime) and \
-         may, and a CPU affinity mask of that many CPUs for the peers built on OS threads.\n"
+         may, and the thread count for the peers built on OS threads. When a case has fewer Ps \
+         than the machine has CPUs, every peer's process starts on a CPU affinity mask of that \
+         many CPUs, so that one P means one CPU for all of them (a runtime that moves its P to \
+         another thread cannot borrow a second CPU). The environment of every run is cleared \
+         of `GODEBUG`, `GOGC` and `GOMEMLIMIT`. Each run's wall time and CPU time (user + \
+         system, from `wait4`) are in the last table.\n"
     );
     let checks = goals(measured);
     if !checks.is_empty() {
@@ -512,7 +598,7 @@ pub(crate) fn write(
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
-                c.status,
+                c.status(),
                 c.case,
                 c.goal,
                 c.measured.replace('|', "\\|")
@@ -535,17 +621,19 @@ pub(crate) fn write(
         }
         let failures: Vec<&Measured> = measured
             .iter()
-            .filter(|m| m.case.group == group && m.failure().is_some())
+            .filter(|m| m.case.group == group && m.failed_runs() > 0)
             .collect();
         if !failures.is_empty() {
-            md.push_str("\nFailed runs:\n\n");
+            md.push_str("\nFailed runs (a peer that failed once is not run again):\n\n");
             for m in failures {
                 let _ = writeln!(
                     md,
-                    "- {} on `{}`: `{}`",
+                    "- {} on `{}`, {} of {} runs failed: `{}`",
                     m.peer,
                     m.case.label(),
-                    m.failure().unwrap_or_default()
+                    m.failed_runs(),
+                    m.runs.len() + m.skipped,
+                    m.first_error().unwrap_or_default()
                 );
             }
         }
@@ -562,41 +650,44 @@ pub(crate) fn write(
     );
     let _ = writeln!(
         md,
-        "## Every run\n\nSpread: (max - min) / median of the runs; a wide one means the \
-         machine's load moved during the runs, and the ratios of that case deserve less \
-         trust.\n\n| case | peer | parameters | values | spread |\n|---|---|---|---|---|"
+        "## Every run\n\nValues in round order. Spread: (max - min) / median of the runs; a \
+         wide one means the machine's load moved during the runs, and the ratios of that case \
+         deserve less trust. Wall and CPU: medians of the processes' seconds, measured from \
+         outside; CPU / wall is how many CPUs it kept busy.\n\n\
+         | case | peer | parameters | values | spread | wall s | CPU s | CPU / wall |\n\
+         |---|---|---|---|---|---|---|---|"
     );
     for m in measured {
         let values: Vec<String> = m
             .runs
             .iter()
-            .map(|r| match r {
+            .map(|r| match &r.result {
                 Ok(s) => num(s["value"]),
                 Err(_) => "failed".into(),
             })
             .collect();
         let params: Vec<String> = m.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let ok: Vec<f64> = m
-            .runs
-            .iter()
-            .filter_map(|r| Some(r.as_ref().ok()?["value"]))
-            .collect();
-        let spread = match m.median("value") {
-            Some(med) if med > 0.0 && ok.len() > 1 && ok.iter().all(|v| v.is_finite()) => {
-                let (lo, hi) = ok
-                    .iter()
-                    .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-                format!("{:.0}%", (hi - lo) / med * 100.0)
+        let spread = match m.spread("value") {
+            Some(s) if s.n > 1 && s.max.is_finite() => {
+                format!("{:.0}%", s.relative_range() * 100.0)
             }
             _ => "-".into(),
         };
+        let med = |key| m.median(key).map_or_else(|| "-".into(), num);
+        let busy = m
+            .median("proc_wall_s")
+            .zip(m.median("proc_cpu_s"))
+            .filter(|(w, _)| *w > 0.0)
+            .map_or_else(|| "-".into(), |(w, c)| num(c / w));
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {spread} |",
+            "| {} | {} | {} | {} | {spread} | {} | {} | {busy} |",
             m.case.label(),
             m.peer,
             params.join(" "),
-            values.join(", ")
+            values.join(", "),
+            med("proc_wall_s"),
+            med("proc_cpu_s"),
         );
     }
     std::fs::write(dir.join("benchmarks.md"), md)

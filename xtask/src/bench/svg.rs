@@ -162,11 +162,13 @@ mod tests {
                     median: Some(1.0),
                     ratio: None,
                     note: None,
+                    some_failed: None,
                 }),
                 Some(Cell {
                     median: Some(2.0),
                     ratio: Some(0.5),
                     note: None,
+                    some_failed: None,
                 }),
                 None,
             ],
