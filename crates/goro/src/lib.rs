@@ -57,12 +57,22 @@
 //! crossbeam-channel's root is the yardstick: about 25 names, nearly all of them a channel,
 //! its handles, its iterators or its errors.
 
+mod entry;
 mod macros;
 pub mod prelude;
+mod scope;
 mod spawner;
 pub mod testing;
 
+pub use goroutines_macros::{main, test};
+pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use spawner::Spawner;
+
+/// What the attribute macros' expansions call; not public API.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::entry::{main, test, TEST_LEAK_GRACE};
+}
 
 pub use gmp_sched::{debug, sys};
 pub use gmp_sched::{
