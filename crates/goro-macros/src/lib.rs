@@ -624,3 +624,8 @@ mod tests {
         assert!(t.contains("__goro_main ()"), "{t}");
     }
 }
+
+/// The README's examples, run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
