@@ -97,11 +97,18 @@ use syn::{FnArg, Ident, ItemFn, Lit, Token};
 /// #[goro::main(unsafe, stack_size = 4096)]
 /// fn main() {}
 /// ```
+///
+/// The promise is the crate's own `unsafe`, which `#![forbid(unsafe_code)]` rejects:
+///
+/// ```compile_fail
+/// #![forbid(unsafe_code)]
+/// // SAFETY: main keeps no thread-bound state across a blocking call.
+/// #[goro::main(unsafe)]
+/// fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Main, args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand_or_error(Kind::Main, args.into(), item.into()).into()
 }
 
 /// Runs a test as a goroutine, then checks that every goroutine it started has ended, as
@@ -122,6 +129,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// As for `#[goro::main]`: the test and the goroutines started with its `Spawner` keep no
 /// thread-bound state across a blocking call.
+///
+/// Settings of the whole runtime do not compile here:
+///
+/// ```compile_fail
+/// # fn main() {}
+/// // SAFETY: the test keeps no thread-bound state across a blocking call.
+/// #[goro::test(unsafe, gomaxprocs = 2)]
+/// fn t() {}
+/// ```
 ///
 /// ```
 /// # fn main() {} // the test below runs under `cargo test`, not here
@@ -145,9 +161,20 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Test, args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand_or_error(Kind::Test, args.into(), item.into()).into()
+}
+
+/// The expansion, or the error with an empty function of the same name in its place, so
+/// the error is the only one (no "`main` function not found" after it).
+fn expand_or_error(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    let stub = syn::parse2::<ItemFn>(item.clone()).ok().map(|f| {
+        let (vis, name) = (f.vis, f.sig.ident);
+        quote!(#[allow(dead_code)] #vis fn #name() {})
+    });
+    expand(kind, args, item).unwrap_or_else(|e| {
+        let e = e.into_compile_error();
+        quote!(#e #stub)
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -249,7 +276,7 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Args> {
         syn::Error::new(
             Span::call_site(),
             format!(
-                "{attr} needs the safety contract's promise: write `{}(unsafe)`, with a \
+                "{attr} needs the safety contract's promise: write `{}(unsafe)]`, with a \
                  `// SAFETY:` comment above it saying that the function and the goroutines \
                  it starts keep no thread-bound state (a thread_local! borrow, a \
                  std::sync::MutexGuard) across a blocking call, where a goroutine may move \
@@ -396,9 +423,16 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
     } else {
         quote!(#sp)
     };
-    // The caller's `unsafe` token, with its span, on the block that makes the promise.
+    // The block that makes the promise carries the span of the caller's `unsafe` token, so
+    // it counts as the caller's own code: `#![forbid(unsafe_code)]` rejects it. Clippy's
+    // `undocumented_unsafe_blocks` looks for a `// SAFETY:` comment only inside the
+    // enclosing function, which the one above the attribute is not: that lint is allowed
+    // here, and the comment is the documented convention.
     let promise = args.promise;
-    let make_promise = quote!(let #sp = #promise { ::goro::Spawner::new() };);
+    let make_promise = quote_spanned!(promise.span=>
+        #[allow(clippy::undocumented_unsafe_blocks)]
+        let #sp = #promise { ::goro::Spawner::new() };
+    );
     // The goroutine's result becomes an `ExitCode` inside it, as Rust's `main` reports one
     // (an `Err` printed with `Debug`), so the function may return a `!Send` error.
     let body = quote!(move || ::std::process::Termination::report(#inner(#call_args)));
@@ -475,10 +509,10 @@ mod tests {
         for kind in [Kind::Main, Kind::Test] {
             let e = err(kind, quote!(), main_fn());
             assert!(e.contains("needs the safety contract's promise"), "{e}");
-            assert!(e.contains("(unsafe)`"), "{e}");
+            assert!(e.contains("(unsafe)]`"), "{e}");
         }
         let e = err(Kind::Main, quote!(gomaxprocs = 2), main_fn());
-        assert!(e.contains("#[goro::main(unsafe)`"), "{e}");
+        assert!(e.contains("write `#[goro::main(unsafe)]`"), "{e}");
     }
 
     #[test]
