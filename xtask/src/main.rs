@@ -15,7 +15,9 @@ cargo xtask <task>
 tasks:
   loom [FILTER] [--ci]   model-check loom-tests/ (--ci: the bounded subset CI runs)
   bench [WORKLOAD..]     run goro's workloads beside the peers', write docs/benchmarks.md
-  ci                     exactly what CI runs: the test command, then `loom --ci`
+  publish                `cargo publish --dry-run --workspace`: every published crate packs
+                         and builds from its package alone (needs the crates.io index)
+  ci                     exactly what CI runs: the test command, `publish`, `loom --ci`
 ";
 
 fn main() {
@@ -25,6 +27,7 @@ fn main() {
         Some("loom") => loom(rest),
         Some("bench") => bench::run(rest),
         Some("ci") => ci(),
+        Some("publish") => publish(),
         Some(other) => {
             eprintln!("unknown task `{other}`\n\n{TASKS}");
             false
@@ -84,7 +87,19 @@ fn loom(args: &[String]) -> bool {
     run_status(&mut cmd)
 }
 
-/// `cargo xtask ci`: the README's test command, then the bounded loom run.
+/// `cargo xtask ci`: the README's test command, the publish check, the bounded loom run.
 fn ci() -> bool {
-    run_status(cargo().args(["test", "--workspace", "--release"])) && loom(&["--ci".to_string()])
+    run_status(cargo().args(["test", "--workspace", "--release"]))
+        && publish()
+        && loom(&["--ci".to_string()])
+}
+
+/// `cargo xtask publish`: packs every crate that is not `publish = false` and builds each
+/// from its package alone, against the others' packages, as `cargo publish` would, without
+/// uploading. It catches a missing README or metadata, a path dependency without a version,
+/// a file the package leaves out. `--allow-dirty`, so it also checks work not yet committed.
+/// It reads the crates.io index, as the first build of a fresh clone does anyway; after a
+/// release, bump the workspace version before it passes again (a published version exists).
+fn publish() -> bool {
+    run_status(cargo().args(["publish", "--dry-run", "--workspace", "--allow-dirty"]))
 }

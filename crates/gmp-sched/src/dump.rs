@@ -247,7 +247,8 @@ static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
 ///
 /// Goroutines still finishing get up to `grace` to end. Goroutines spawned by other
 /// threads or goroutines (other tests running in parallel) are not counted. Works from a
-/// plain thread and from a goroutine.
+/// plain thread and from a goroutine. If `f` panics, the panic goes on without a leak check
+/// (a failed test's goroutines are not news).
 ///
 /// ```
 /// // SAFETY: the closures keep no thread-bound state across a blocking call.
@@ -266,10 +267,17 @@ static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1);
 /// });
 /// ```
 pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
+    /// Puts the caller's scope back, also when `f` unwinds.
+    struct Restore(u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            set_scope(self.0);
+        }
+    }
     let scope = NEXT_SCOPE.fetch_add(1, Ordering::Relaxed);
-    let outer = set_scope(scope);
+    let restore = Restore(set_scope(scope));
     let r = f();
-    set_scope(outer);
+    drop(restore);
     let deadline = deadline_after(Instant::now(), grace);
     loop {
         let leaked = leaked_in(scope);

@@ -7,8 +7,8 @@
 //!   run queue, a `runnext` slot and a timer heap. Idle Ms steal half of a busy P's queue.
 //!
 //! Depend on this crate alone to spawn goroutines or to write a blocking primitive that
-//! parks goroutines and threads alike (through [`sys::Waiter`]); the `goro` crate re-exports
-//! all of it beside channels, sync and networking.
+//! parks goroutines and threads alike (through [`sys::Waiter`]); the `goroutines` package
+//! (library `goro`) re-exports all of it beside channels, sync and networking.
 //!
 //! The names sit in three places, by who writes them:
 //!
@@ -187,3 +187,8 @@ pub fn gomaxprocs() -> usize {
 pub fn set_gomaxprocs(n: usize) -> usize {
     procresize::set_gomaxprocs(n)
 }
+
+/// The README's examples, run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -225,6 +225,33 @@ fn run_returning_with_goroutines_parked_forever_is_not_a_deadlock() {
     );
 }
 
+/// A panicking body goes on panicking with its own payload, no leak check, and the caller's
+/// leak scope comes back: an outer check sees what is spawned after the inner one unwound.
+#[test]
+fn leak_check_lets_a_panic_through_and_restores_the_outer_scope() {
+    let gate = Arc::new(Gate::default());
+    let (g1, g2) = (gate.clone(), gate.clone());
+    let outer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_leaks(Duration::from_millis(50), || {
+            let inner = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_leaks(Duration::from_secs(60), || {
+                    // SAFETY: the closure keeps no thread-bound state across a blocking call.
+                    let _h = unsafe { spawn(move || g1.wait()) };
+                    panic!("the test failed");
+                })
+            }));
+            let e = inner.unwrap_err();
+            assert_eq!(e.downcast_ref::<&str>(), Some(&"the test failed"));
+            // SAFETY: as above.
+            unsafe { spawn(move || g2.wait()) }
+        })
+    }));
+    gate.open();
+    let msg = outer.unwrap_err();
+    let msg = msg.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("1 goroutine(s) leaked"), "{msg}");
+}
+
 #[test]
 fn leak_check_works_from_inside_a_goroutine() {
     // SAFETY: the closure keeps no thread-bound state across a blocking call.

@@ -168,3 +168,8 @@ pub mod internal {
         }
     }
 }
+
+/// The README's examples, run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

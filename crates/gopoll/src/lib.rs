@@ -89,3 +89,8 @@ pub use fd::{is_closed, ErrClosed, PollFd};
 pub mod internal {
     pub use crate::poll_desc::{Slot, Stop};
 }
+
+/// The README's examples, run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

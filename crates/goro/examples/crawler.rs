@@ -21,7 +21,7 @@
 //! WaitGroup says when the crawl is over. First the Go tour's five-page golang.org, then a
 //! 255-page site with 5 ms fetches and 8 slots.
 //!
-//! Run: `cargo run --release -p goro --example crawler`
+//! Run: `cargo run --release -p goroutines --example crawler`
 
 use goro::prelude::*;
 use std::collections::{HashMap, HashSet};

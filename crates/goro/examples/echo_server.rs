@@ -5,12 +5,14 @@
 //! for { c, _ := l.Accept(); go func() { io.Copy(c, c); c.Close() }() }
 //! ```
 //!
-//! Each connection's goroutine reads into a buffer and writes back what it read; a read or
-//! write that would block parks only that goroutine (gopoll's netpoller). As in Go's net
-//! package, accepted connections have `TCP_NODELAY` on.
+//! As in Go, `main` is a goroutine (`#[goro::main]`): it accepts, and each connection's
+//! goroutine goes to its P's `runnext`, so it runs next, on the same thread. Each connection's
+//! goroutine reads into a buffer and writes back what it read; a read or write that would
+//! block parks only that goroutine (gopoll's netpoller). As in Go's net package, accepted
+//! connections have `TCP_NODELAY` on.
 //!
 //! ```text
-//! cargo run --release -p goro --example echo_server -- [ADDR] [--max-conns N]
+//! cargo run --release -p goroutines --example echo_server -- [ADDR] [--max-conns N]
 //! ```
 //!
 //! `ADDR` defaults to `127.0.0.1:7000` (`127.0.0.1:0` picks a free port). Once listening it
@@ -18,12 +20,16 @@
 //! read the port. `--max-conns N` exits after N connections have come and gone (for smoke
 //! tests); without it the server runs until killed. `GOMAXPROCS` sets the number of Ps.
 
-use gopoll::net::TcpListener;
+use goro::net::TcpListener;
+use goro::Spawner;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-fn main() -> std::io::Result<()> {
+// SAFETY: main and each connection's goroutine own only sockets, a buffer and an Arc of an
+// atomic across their blocking accepts, reads and writes: no thread-bound state.
+#[goro::main(unsafe)]
+fn main(sp: Spawner) -> std::io::Result<()> {
     let mut addr = "127.0.0.1:7000".to_string();
     let mut max_conns = None;
     let mut args = std::env::args().skip(1);
@@ -61,9 +67,7 @@ fn main() -> std::io::Result<()> {
         accepted += 1;
         live.fetch_add(1, Ordering::Relaxed);
         let live = live.clone();
-        // SAFETY: the goroutine owns its connection and a buffer; it keeps no thread-bound
-        // state across the blocking reads and writes.
-        let h = goro::go!(unsafe { goro::Spawner::new() }, move || {
+        let h = goro::go!(sp, move || {
             let mut buf = [0u8; 4096];
             loop {
                 match (&conn).read(&mut buf) {

@@ -18,7 +18,7 @@
 //! half fans in with a single `select` loop instead, setting each input to the nil channel
 //! once it is closed so that `select` stops choosing it (Go's nil-channel idiom).
 //!
-//! Run: `cargo run --release -p goro --example fan_in_fan_out`
+//! Run: `cargo run --release -p goroutines --example fan_in_fan_out`
 
 use goro::prelude::*;
 

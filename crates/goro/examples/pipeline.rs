@@ -23,7 +23,7 @@
 //! The whole program runs under `goro::testing::check_leaks` (Go's goleak), which fails if
 //! any stage is still alive at the end.
 //!
-//! Run: `cargo run --release -p goro --example pipeline`
+//! Run: `cargo run --release -p goroutines --example pipeline`
 
 use goro::prelude::*;
 use std::time::Duration;

@@ -26,7 +26,7 @@
 //! the message. Stopping the broker closes every subscriber channel, which ends each
 //! subscriber's `for msg in &ch` loop.
 //!
-//! Run: `cargo run --release -p goro --example pub_sub`
+//! Run: `cargo run --release -p goroutines --example pub_sub`
 
 use goro::prelude::*;
 use goro::Sender;

@@ -20,7 +20,7 @@
 //! of tokens: it starts full, so a burst of three is served at once, and a goroutine refills
 //! it from a ticker, one token per tick.
 //!
-//! Run: `cargo run --release -p goro --example rate_limit`
+//! Run: `cargo run --release -p goroutines --example rate_limit`
 
 use goro::prelude::*;
 use std::time::{Duration, Instant};

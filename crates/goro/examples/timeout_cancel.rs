@@ -21,7 +21,7 @@
 //! 4. Cancelling a parent context ends every context derived from it, and every goroutine
 //!    waiting on their `done()` channels.
 //!
-//! Run: `cargo run --release -p goro --example timeout_cancel`
+//! Run: `cargo run --release -p goroutines --example timeout_cancel`
 
 use goro::prelude::*;
 use goro::{ContextError, Sender};

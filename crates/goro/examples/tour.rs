@@ -1,4 +1,4 @@
-//! A guided tour of goro: `cargo run --release -p goro --example tour`.
+//! A guided tour of goro: `cargo run --release -p goroutines --example tour`.
 //!
 //! Each stop prints what it shows; the whole tour takes a few seconds.
 

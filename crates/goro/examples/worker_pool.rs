@@ -16,7 +16,7 @@
 //! tells a closer goroutine when to close the results channel, which ends the collecting
 //! loop. Each job "works" by sleeping, which parks only its goroutine.
 //!
-//! Run: `cargo run --release -p goro --example worker_pool`
+//! Run: `cargo run --release -p goroutines --example worker_pool`
 
 use goro::prelude::*;
 use goro::{Receiver, Sender};

@@ -24,6 +24,27 @@
 //! assert_eq!(h.join().unwrap(), "done");
 //! ```
 //!
+//! A program's `main` and its tests become goroutines with an attribute, and scoped
+//! goroutines borrow the caller's stack, as `std::thread::scope`'s threads do:
+//!
+//! ```
+//! // SAFETY: main and the goroutines started with `sp` keep no thread-bound state across a
+//! // blocking call.
+//! #[goro::main(unsafe)]
+//! fn main(sp: goro::Spawner) {
+//!     let mut squares = [0u64; 8];
+//!     goro::scope(sp, |s| {
+//!         for (i, sq) in squares.iter_mut().enumerate() {
+//!             s.go(move || *sq = (i * i) as u64);
+//!         }
+//!     });
+//!     assert_eq!(squares[7], 49);
+//! }
+//! ```
+//!
+//! The package is `goroutines` (`goro` on crates.io is an unrelated crate); the library
+//! keeps the name `goro`: `goroutines = "0.1"` in `Cargo.toml`, `use goro::...` in code.
+//!
 //! Sockets live in [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, Unix sockets and
 //! `PollFd` for any non-blocking fd, with Go's deadlines.
 //!
@@ -35,7 +56,8 @@
 //! # Where a name lives
 //!
 //! The root holds what a program writes, and only that: spawning ([`spawn`], [`go!`],
-//! [`Spawner`], [`JoinHandle`]), channels and their errors ([`Chan`], [`Sender`],
+//! [`Spawner`], [`JoinHandle`], [`scope`], [`Scope`], [`ScopedJoinHandle`]), the attributes
+//! [`main`](macro@main) and [`test`](macro@test), channels and their errors ([`Chan`], [`Sender`],
 //! [`Receiver`], [`select!`], [`Select`], [`after`], [`tick`], [`never()`]), [`Context`], the
 //! locks of Go's `sync` ([`Mutex`], [`RwMutex`], [`Once`], [`WaitGroup`], [`Cond`]), the
 //! scheduler calls of Go's `runtime` ([`sleep`], [`yield_now`], [`preempt_point`],
@@ -64,12 +86,22 @@
 //! crossbeam-channel's root is the yardstick: about 25 names, nearly all of them a channel,
 //! its handles, its iterators or its errors.
 
+mod entry;
 mod macros;
 pub mod prelude;
+mod scope;
 mod spawner;
 pub mod testing;
 
+pub use goroutines_macros::{main, test};
+pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use spawner::Spawner;
+
+/// What the attribute macros' expansions call; not public API.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::entry::{main, test, TEST_LEAK_GRACE};
+}
 
 pub use gmp_sched::{debug, sys};
 pub use gmp_sched::{
@@ -132,3 +164,8 @@ pub mod future {
     pub use gochan::{RecvFuture, SendFuture};
     pub use gosync::{LockFuture, WaitFuture};
 }
+
+/// The README's examples, run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -176,3 +176,8 @@ mod tests {
         );
     }
 }
+
+/// The README's examples, run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
