@@ -135,13 +135,13 @@ impl std::fmt::Debug for Timer {
 /// assert!(t0.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(d: Duration) {
-    if !crate::sys::in_goroutine() {
+    if !crate::sys::in_goroutine() && !clock::is_virtual() {
         std::thread::sleep(d);
         return;
     }
     // A duration too long for the clock sleeps "forever": on a timer that never fires.
-    let deadline = clock::deadline_after(Instant::now(), d);
-    while Instant::now() < deadline {
+    let deadline = clock::deadline_after(clock::now(), d);
+    while clock::now() < deadline {
         crate::sys::park_until(crate::sys::WaitReason::Sleep, deadline, || {});
     }
 }

@@ -30,14 +30,14 @@ use std::time::{Duration, Instant};
 /// ```
 pub fn after(d: Duration) -> Receiver<Instant> {
     let ch = Chan::new(1);
-    let now = Instant::now();
+    let now = crate::loom::now();
     if d.is_zero() {
         let _ = ch.try_send(now);
     } else if let Some(when) = now.checked_add(d) {
         let tx = ch.clone();
         // Like Go's time.After, the timer is not stopped early; it fires once and is done.
         let _timer = Timer::new(when, None, move || {
-            let _ = tx.try_send(Instant::now());
+            let _ = tx.try_send(crate::loom::now());
         });
     }
     ch.receiver()
@@ -119,7 +119,7 @@ impl Ticker {
         let gate = armed.clone();
         let timer = Timer::new(first, Some(period), move || {
             let armed = gate.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
+            let now = crate::loom::now();
             if armed.is_some_and(|from| now >= from) {
                 let _ = tx.try_send(now);
             }
@@ -186,7 +186,7 @@ impl Ticker {
 
 /// `now + period`, saturating far in the future.
 fn first_tick(period: Duration) -> Instant {
-    let now = Instant::now();
+    let now = crate::loom::now();
     now.checked_add(period)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }

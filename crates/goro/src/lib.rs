@@ -48,7 +48,7 @@
 //! | [`net`]     | sockets on the netpoller (Go's `net`)                                 |
 //! | [`sys`]     | building primitives: `Waiter`, `park`, spinning, `Timer`, poller hook |
 //! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids         |
-//! | [`testing`] | test helpers: `check_leaks` (Go's goleak)                             |
+//! | [`testing`] | test helpers: `check_leaks` (Go's goleak), a clock tests pause and advance |
 //! | [`prelude`] | the dozen names most programs use, for a glob import                  |
 //!
 //! The test for a new name: would a program that only uses goroutines, channels and locks
@@ -64,6 +64,7 @@ pub mod testing;
 
 pub use spawner::Spawner;
 
+pub use gmp_sched::now;
 pub use gmp_sched::{debug, sys};
 pub use gmp_sched::{
     gomaxprocs, goroutine_local, lock_os_thread, preempt_point, run, set_gomaxprocs, sleep, spawn,
