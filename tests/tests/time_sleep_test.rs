@@ -1056,3 +1056,192 @@ fn timer_on_busy_p_fires_gomaxprocs1() {
         },
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Go's channel Timer ("impl=chan": `goro::Timer`, Go 1.23 semantics) and AfterFunc on a
+// goroutine of its own (issue 18).
+
+/// TestStopResult / TestResetResult, impl=chan (Go's testStopResetResult with NewTimer): two
+/// channel timers due in 1 ms race; after one fired and was received, stopping or resetting
+/// the other returns false only if its value will still come. With Go 1.23 semantics an
+/// unread value counts as pending (it is dropped), so `false` means it was received, which
+/// cannot be here: either way, no value is received after the call.
+fn stop_reset_result_chan(test_stop: bool) {
+    each_mode(move |mode| {
+        let start = Chan::<()>::new(0);
+        let parties: Vec<_> = (0..50)
+            .map(|i| {
+                let start = start.clone();
+                go(mode, i + 1, move || {
+                    assert_eq!(start.recv(), None);
+                    for _ in 0..20 {
+                        let t1 = goro::Timer::new(MS);
+                        let t2 = goro::Timer::new(MS);
+                        let other = select! {
+                            recv(t1) -> _ => &t2,
+                            recv(t2) -> _ => &t1,
+                            default(HANG) => panic!("neither timer fired"),
+                        };
+                        let pending = if test_stop {
+                            other.stop()
+                        } else {
+                            other.reset(HOUR)
+                        };
+                        assert!(pending, "stop/reset of an unreceived timer returned false");
+                        assert!(
+                            other.c().try_recv().is_err(),
+                            "a stale value after stop/reset"
+                        );
+                    }
+                })
+            })
+            .collect();
+        start.close();
+        for p in parties {
+            p.join();
+        }
+    });
+}
+
+/// TestStopResult, impl=chan.
+#[test]
+fn stop_result_chan() {
+    stop_reset_result_chan(true);
+}
+
+/// TestResetResult, impl=chan.
+#[test]
+fn reset_result_chan() {
+    stop_reset_result_chan(false);
+}
+
+/// Go 1.23: a timer that fired but whose value nobody received reports `true` from stop and
+/// reset, and the value is gone; one whose value was received reports `false`. Stepped with
+/// the test clock (a child process), so "has fired" is exact.
+#[test]
+fn timer_unread_value_is_dropped() {
+    in_child("timer_unread_value_is_dropped", &[], || {
+        goro::testing::pause();
+        goro::testing::set_auto_advance(false);
+        let t = goro::Timer::new(Duration::from_secs(1));
+        goro::testing::advance(Duration::from_secs(1));
+        assert!(t.stop(), "stop of a fired, unread timer");
+        assert!(t.c().try_recv().is_err(), "stale value after stop");
+        assert!(!t.stop());
+        assert!(!t.reset(Duration::from_secs(1)), "reset of a stopped timer");
+        goro::testing::advance(Duration::from_secs(1));
+        assert!(
+            t.reset(Duration::from_secs(5)),
+            "reset of a fired, unread timer"
+        );
+        assert!(t.c().try_recv().is_err(), "stale value after reset");
+        goro::testing::advance(Duration::from_secs(4));
+        assert!(t.c().try_recv().is_err(), "fired before its new deadline");
+        goro::testing::advance(Duration::from_secs(1));
+        assert!(t.c().try_recv().is_ok());
+        assert!(!t.stop(), "stop after the value was received");
+        goro::testing::resume();
+    });
+}
+
+/// TestReset, impl=chan: reset of an unfired timer returns true and moves it; it fires not
+/// before the new deadline; reset of a fired and received one returns false.
+#[test]
+fn reset_chan() {
+    const D: Duration = Duration::from_millis(20);
+    each_mode(|_| {
+        let t0 = goro::Timer::new(2 * D);
+        let when0 = Instant::now() + 2 * D;
+        goro::sleep(D);
+        let now = Instant::now();
+        let armed = t0.reset(3 * D);
+        assert!(
+            armed || now >= when0,
+            "resetting unfired timer returned false"
+        );
+        let t = recv(t0.c(), "reset timer did not fire");
+        assert!(t >= now + 3 * D, "timer fired early");
+        assert!(!t0.reset(50 * MS), "resetting expired timer returned true");
+        assert!(t0.stop());
+        assert!(t0.c().try_recv().is_err(), "a second value arrived");
+    });
+}
+
+/// TestAfterStop, impl=chan: a stopped channel timer never delivers, though a later `after`
+/// fires; stop twice returns false the second time.
+#[test]
+fn after_stop_chan() {
+    each_mode(|_| {
+        let t0 = goro::Timer::new(50 * MS);
+        let c2 = goro::after(100 * MS);
+        assert!(t0.stop(), "failed to stop event 0");
+        recv(&c2, "event 2");
+        assert!(t0.c().try_recv().is_err(), "event 0 was not stopped");
+        assert!(!t0.stop(), "stop returned true twice");
+    });
+}
+
+/// TestZeroTimer, impl=chan and impl=cache: a zero timer, new or reset, delivers.
+#[test]
+fn zero_timer_chan() {
+    each_mode(|_| {
+        for _ in 0..1000 {
+            let t = goro::Timer::new(Duration::ZERO);
+            recv(t.c(), "zero timer");
+        }
+        let t = goro::Timer::new(HOUR);
+        for _ in 0..1000 {
+            t.reset(Duration::ZERO);
+            recv(t.c(), "zero timer (reset)");
+        }
+    });
+}
+
+/// TestMultiWakeupTimer, impl=chan: parties drain one channel timer and reset it to 1 ns,
+/// 1,000 times each, all at once; afterwards it delivers exactly the last arming's value.
+#[test]
+fn multi_wakeup_timer_chan() {
+    each_mode(|mode| {
+        let timer = Arc::new(goro::Timer::new(Duration::from_nanos(1)));
+        let handles: Vec<_> = (0..goro::gomaxprocs().max(4))
+            .map(|i| {
+                let timer = timer.clone();
+                go(mode, i + 1, move || {
+                    for _ in 0..1000 {
+                        let _ = timer.c().try_recv();
+                        timer.reset(Duration::from_nanos(1));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join();
+        }
+        recv(timer.c(), "the last arming");
+        assert!(timer.c().try_recv().is_err(), "two values of one arming");
+    });
+}
+
+/// TestAfterFunc with Go's blocking callback: the function runs on a goroutine of its own,
+/// so it may block (here on an unbuffered send nobody takes until later, and on a sleep);
+/// stop before it fires keeps it from running; reset re-arms it.
+#[test]
+fn after_func_may_block() {
+    each_mode(|_| {
+        let c = Chan::<u32>::new(0);
+        let tx = c.sender();
+        // SAFETY: the function keeps no thread-bound state across a blocking call.
+        let sp = unsafe { goro::Spawner::new() };
+        let t = sp.after_func(MS, move || {
+            goro::sleep(MS);
+            tx.send(1).unwrap();
+        });
+        assert_eq!(recv(&c.receiver(), "after_func"), 1);
+        assert!(!t.stop(), "stop after it started");
+        assert!(!t.reset(MS), "reset after it started");
+        assert_eq!(recv(&c.receiver(), "after_func, reset"), 1);
+        let never = sp.after_func(HOUR, || panic!("a stopped after_func ran"));
+        assert!(never.stop());
+        assert!(!never.stop());
+    });
+}

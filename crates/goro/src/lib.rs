@@ -36,7 +36,8 @@
 //!
 //! The root holds what a program writes, and only that: spawning ([`spawn`], [`go!`],
 //! [`Spawner`], [`JoinHandle`]), channels and their errors ([`Chan`], [`Sender`],
-//! [`Receiver`], [`select!`], [`Select`], [`after`], [`tick`], [`never()`]), [`Context`], the
+//! [`Receiver`], [`select!`], [`Select`], [`after`], [`tick`], [`never()`], [`Timer`],
+//! [`after_func`]), [`Context`], the
 //! locks of Go's `sync` ([`Mutex`], [`RwMutex`], [`Once`], [`WaitGroup`], [`Cond`]), the
 //! scheduler calls of Go's `runtime` ([`sleep`], [`yield_now`], [`preempt_point`],
 //! [`gomaxprocs`], [`set_gomaxprocs`], [`lock_os_thread`], [`syscall`]),
@@ -72,9 +73,10 @@ pub use gmp_sched::{
     DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE,
 };
 pub use gochan::{
-    after, never, select, tick, CancelFn, Chan, Context, ContextError, IntoIter, Iter, Receiver,
-    RecvChan, RecvTimeoutError, Select, SelectTimeoutError, SelectedOperation, SendChan, SendError,
-    SendTimeoutError, Sender, Ticker, TryIter, TryRecvError, TrySelectError, TrySendError,
+    after, after_func, never, select, tick, AfterFunc, CancelFn, Chan, Context, ContextError,
+    IntoIter, Iter, Receiver, RecvChan, RecvTimeoutError, Select, SelectTimeoutError,
+    SelectedOperation, SendChan, SendError, SendTimeoutError, Sender, Ticker, Timer, TryIter,
+    TryRecvError, TrySelectError, TrySendError,
 };
 /// Goroutine-blocking sockets on the netpoller (`gopoll`): Go's `net` package.
 ///
