@@ -48,7 +48,7 @@
 //! |-------------|-----------------------------------------------------------------------|
 //! | [`net`]     | sockets on the netpoller (Go's `net`)                                 |
 //! | [`sys`]     | building primitives: `Waiter`, `park`, spinning, `Timer`, poller hook |
-//! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids         |
+//! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids, `serve` |
 //! | [`testing`] | test helpers: `check_leaks` (Go's goleak), a clock tests pause and advance |
 //! | [`prelude`] | the dozen names most programs use, for a glob import                  |
 //!
@@ -58,6 +58,7 @@
 //! crossbeam-channel's root is the yardstick: about 25 names, nearly all of them a channel,
 //! its handles, its iterators or its errors.
 
+pub mod debug;
 mod macros;
 pub mod prelude;
 mod spawner;
@@ -66,7 +67,7 @@ pub mod testing;
 pub use spawner::Spawner;
 
 pub use gmp_sched::now;
-pub use gmp_sched::{debug, sys};
+pub use gmp_sched::sys;
 pub use gmp_sched::{
     gomaxprocs, goroutine_local, lock_os_thread, preempt_point, run, set_gomaxprocs, sleep, spawn,
     syscall, unlock_os_thread, yield_now, BuildError, Builder, JoinHandle, LocalKey,
