@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
 
 /// A running debug server (see [`serve`]). It serves until the program exits; dropping the
 /// handle does not stop it.
@@ -81,15 +82,25 @@ pub fn serve(addr: impl ToSocketAddrs) -> io::Result<DebugServer> {
 /// The most a request head may take.
 const MAX_HEAD: usize = 8 << 10;
 
+/// How long a client may take to send its request head: a connection that sends nothing
+/// (a browser's speculative pre-connect, a stuck client) must not hold a goroutine forever.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Reads one request, writes one response, closes.
 fn handle(mut conn: TcpStream) -> io::Result<()> {
+    conn.set_read_deadline(Some(crate::now() + HEAD_TIMEOUT));
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         if head.len() > MAX_HEAD {
             return respond(&mut conn, 431, "text/plain", "request header too large\n");
         }
-        let n = conn.read(&mut buf)?;
+        let n = match conn.read(&mut buf) {
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                return respond(&mut conn, 408, "text/plain", "request timeout\n");
+            }
+            r => r?,
+        };
         if n == 0 {
             break;
         }
@@ -131,6 +142,7 @@ fn respond(conn: &mut TcpStream, code: u16, ctype: &str, body: &str) -> io::Resu
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         _ => "Request Header Fields Too Large",
     };
     let head = format!(
@@ -142,10 +154,12 @@ fn respond(conn: &mut TcpStream, code: u16, ctype: &str, body: &str) -> io::Resu
     conn.flush()
 }
 
-/// The goroutines grouped by state (wait reason) and spawn site, largest group first:
-/// `(state, spawn site, ids)`.
-fn groups() -> Vec<(String, String, Vec<u64>)> {
-    let mut by: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+/// One group of goroutines: state (wait reason), spawn site, ids, the longest wait.
+type Group = (String, String, Vec<u64>, Option<Duration>);
+
+/// The goroutines grouped by state (wait reason) and spawn site, largest group first.
+fn groups() -> Vec<Group> {
+    let mut by: BTreeMap<(String, String), (Vec<u64>, Option<Duration>)> = BTreeMap::new();
     for g in goroutines() {
         let state = match g.state {
             GoroutineState::Runnable => "runnable".to_string(),
@@ -154,11 +168,14 @@ fn groups() -> Vec<(String, String, Vec<u64>)> {
             GoroutineState::Waiting(r) => r.to_string(),
             _ => format!("{:?}", g.state),
         };
-        by.entry((state, g.spawned_at.to_string()))
-            .or_default()
-            .push(g.id);
+        let e = by.entry((state, g.spawned_at.to_string())).or_default();
+        e.0.push(g.id);
+        e.1 = e.1.max(g.waiting_for);
     }
-    let mut v: Vec<_> = by.into_iter().map(|((s, at), ids)| (s, at, ids)).collect();
+    let mut v: Vec<_> = by
+        .into_iter()
+        .map(|((s, at), (ids, wait))| (s, at, ids, wait))
+        .collect();
     v.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then_with(|| a.0.cmp(&b.0)));
     v
 }
@@ -168,7 +185,7 @@ fn grouped_text() -> String {
     let groups = groups();
     let total: usize = groups.iter().map(|g| g.2.len()).sum();
     let mut out = format!("goroutine profile: total {total}\n");
-    for (state, at, ids) in groups {
+    for (state, at, ids, _) in groups {
         let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
         let _ = writeln!(
             out,
@@ -222,12 +239,16 @@ fn html_page() -> String {
     let groups = groups();
     let total: usize = groups.iter().map(|g| g.2.len()).sum();
     let mut rows = String::new();
-    for (state, at, ids) in &groups {
+    for (state, at, ids, wait) in &groups {
+        let wait = match wait.filter(|d| d.as_secs() > 0) {
+            Some(d) => format!("{:.0?}", Duration::from_secs(d.as_secs())),
+            None => String::new(),
+        };
         let shown: Vec<String> = ids.iter().take(20).map(u64::to_string).collect();
         let more = if ids.len() > 20 { " ..." } else { "" };
         let _ = write!(
             rows,
-            "<tr><td class=n>{}</td><td><span class=s>{}</span></td><td><code>{}</code></td><td>{}{more}</td></tr>",
+            "<tr><td class=n>{}</td><td><span class=s>{}</span></td><td class=n>{wait}</td><td><code>{}</code></td><td>{}{more}</td></tr>",
             ids.len(),
             esc(state),
             esc(at),
@@ -247,7 +268,7 @@ pre{{background:#f6f6f6;padding:8px}}</style></head><body>\
 <a href=\"/debug/pprof/goroutine?debug=1\">grouped (text)</a> · \
 <a href=\"/debug/goro/schedtrace\">schedtrace</a> · <a href=\"/debug/goro/metrics\">metrics</a></p>\
 <h2>Goroutines by wait reason and spawn site</h2>\
-<table><tr><th>count</th><th>state</th><th>spawned at</th><th>ids</th></tr>{rows}</table>\
+<table><tr><th>count</th><th>state</th><th>longest wait</th><th>spawned at</th><th>ids</th></tr>{rows}</table>\
 <h2>Scheduler</h2><pre>{trace}</pre><pre>{metrics}</pre></body></html>"
     )
 }
