@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Starts a few goroutines that wait in different ways (workers on a job channel, a mutex
-//! waiter, sleepers, a ticker reader), serves the view and prints where. Open the address in
-//! a browser, or ask with curl:
+//! waiter, sleepers, a ticker reader), serves the view, prints where, asks it for the grouped
+//! goroutines itself and checks them. Open the address in a browser, or ask with curl:
 //!
 //! ```text
 //! curl http://127.0.0.1:6060/                               # the HTML page
@@ -21,6 +21,7 @@
 //! `127.0.0.1:6060`, serving for 2 s; 0 serves until killed).
 
 use goro::prelude::*;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 fn main() -> std::io::Result<()> {
@@ -47,6 +48,26 @@ fn main() -> std::io::Result<()> {
 
     let server = goro::debug::serve(addr)?;
     println!("serving the live view on http://{}/", server.local_addr());
+
+    // Once the eleven goroutines above wait, ask the view, as curl would, and check it.
+    let waiting = || {
+        let gs = goro::debug::goroutines();
+        gs.iter()
+            .filter(|g| matches!(g.state, goro::debug::GoroutineState::Waiting(_)))
+            .count()
+    };
+    while waiting() < 11 {
+        goro::sleep(Duration::from_millis(1));
+    }
+    let mut c = goro::net::TcpStream::connect(server.local_addr())?;
+    c.write_all(b"GET /debug/pprof/goroutine?debug=1 HTTP/1.1\r\nHost: goro\r\n\r\n")?;
+    let mut resp = String::new();
+    c.read_to_string(&mut resp)?;
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    print!("{body}");
+    for group in ["6 @ [chan receive]", "3 @ [sleep]", "1 @ [sync.Mutex.Lock]"] {
+        assert!(body.contains(group), "{group} missing");
+    }
     if secs == 0 {
         loop {
             goro::sleep(Duration::from_secs(3600));
