@@ -590,33 +590,18 @@ fn adjust_timers() {
 /// Go's testStopResetResult: two timers due in 1 ms race; when one has fired, stopping or
 /// resetting (to an hour) the other says whether its value will come: false, and it comes;
 /// true, and it never does. 50 parties x 20 rounds (Go: 1,000 x 100).
-fn stop_reset_result(test_stop: bool) {
+/// Go's testStopResetResult harness: 50 parties (Go: 1,000) released at once, each running
+/// `round` 20 times (Go: 100), in each mode.
+fn racing_rounds(round: impl Fn() + Clone + Send + Sync + 'static) {
     each_mode(move |mode| {
         let start = Chan::<()>::new(0);
         let parties: Vec<_> = (0..50)
             .map(|i| {
-                let start = start.clone();
+                let (start, round) = (start.clone(), round.clone());
                 go(mode, i + 1, move || {
                     assert_eq!(start.recv(), None);
                     for _ in 0..20 {
-                        let (t1, c1, _) = timer_func(MS);
-                        let (t2, c2, _) = timer_func(MS);
-                        let (other, other_c) = select! {
-                            recv(c1) -> _ => (&t2, &c2),
-                            recv(c2) -> _ => (&t1, &c1),
-                            default(HANG) => panic!("neither timer fired"),
-                        };
-                        let pending = if test_stop {
-                            other.stop()
-                        } else {
-                            other.reset(Instant::now() + HOUR, None)
-                        };
-                        if !pending {
-                            recv(other_c, "value of the timer that had fired");
-                        }
-                        t1.stop();
-                        t2.stop();
-                        assert!(c1.try_recv().is_err() && c2.try_recv().is_err());
+                        round();
                     }
                 })
             })
@@ -625,6 +610,29 @@ fn stop_reset_result(test_stop: bool) {
         for p in parties {
             p.join();
         }
+    });
+}
+
+fn stop_reset_result(test_stop: bool) {
+    racing_rounds(move || {
+        let (t1, c1, _) = timer_func(MS);
+        let (t2, c2, _) = timer_func(MS);
+        let (other, other_c) = select! {
+            recv(c1) -> _ => (&t2, &c2),
+            recv(c2) -> _ => (&t1, &c1),
+            default(HANG) => panic!("neither timer fired"),
+        };
+        let pending = if test_stop {
+            other.stop()
+        } else {
+            other.reset(Instant::now() + HOUR, None)
+        };
+        if !pending {
+            recv(other_c, "value of the timer that had fired");
+        }
+        t1.stop();
+        t2.stop();
+        assert!(c1.try_recv().is_err() && c2.try_recv().is_err());
     });
 }
 
@@ -1067,39 +1075,24 @@ fn timer_on_busy_p_fires_gomaxprocs1() {
 /// unread value counts as pending (it is dropped), so `false` means it was received, which
 /// cannot be here: either way, no value is received after the call.
 fn stop_reset_result_chan(test_stop: bool) {
-    each_mode(move |mode| {
-        let start = Chan::<()>::new(0);
-        let parties: Vec<_> = (0..50)
-            .map(|i| {
-                let start = start.clone();
-                go(mode, i + 1, move || {
-                    assert_eq!(start.recv(), None);
-                    for _ in 0..20 {
-                        let t1 = goro::Timer::new(MS);
-                        let t2 = goro::Timer::new(MS);
-                        let other = select! {
-                            recv(t1) -> _ => &t2,
-                            recv(t2) -> _ => &t1,
-                            default(HANG) => panic!("neither timer fired"),
-                        };
-                        let pending = if test_stop {
-                            other.stop()
-                        } else {
-                            other.reset(HOUR)
-                        };
-                        assert!(pending, "stop/reset of an unreceived timer returned false");
-                        assert!(
-                            other.c().try_recv().is_err(),
-                            "a stale value after stop/reset"
-                        );
-                    }
-                })
-            })
-            .collect();
-        start.close();
-        for p in parties {
-            p.join();
-        }
+    racing_rounds(move || {
+        let t1 = goro::Timer::new(MS);
+        let t2 = goro::Timer::new(MS);
+        let other = select! {
+            recv(t1) -> _ => &t2,
+            recv(t2) -> _ => &t1,
+            default(HANG) => panic!("neither timer fired"),
+        };
+        let pending = if test_stop {
+            other.stop()
+        } else {
+            other.reset(HOUR)
+        };
+        assert!(pending, "stop/reset of an unreceived timer returned false");
+        assert!(
+            other.c().try_recv().is_err(),
+            "a stale value after stop/reset"
+        );
     });
 }
 
