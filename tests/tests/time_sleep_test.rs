@@ -1,12 +1,13 @@
 //! Go's src/time/sleep_test.go, ported as behaviours: `time.Sleep` is goro's `sleep`,
 //! `time.After` is gochan's `after`, `NewTicker` is `tick`, and `time.AfterFunc` and the runtime
 //! timers are `gmp_sched::sys::Timer` (a callback on a scheduler thread; `stop` and `reset` say
-//! whether it was armed). Go's channel `time.Timer` (`NewTimer` with `C`, `Stop`, `Reset`) does
-//! not exist yet (issue 18): where Go runs a test on both of its implementations, the
-//! "impl=func" one is ported, whose `newTimerFunc` is a `Timer` that sends the time on a channel
-//! of capacity 1 (`timer_func` here). Tests Go wrote for its channel Timer alone (TestReset,
-//! TestStopResult, TestResetResult, TestMultiWakeupTimer) are ported onto `timer_func` too:
-//! its `stop` and `reset` report the same thing (whether the value will still come).
+//! whether it was armed). Go's channel `time.Timer` (`NewTimer` with `C`, `Stop`, `Reset`) is
+//! `goro::Timer`, and `time.AfterFunc` is `goro::after_func` (issue 18). Where Go runs a test on
+//! both of its implementations, both are ported: "impl=func", whose `newTimerFunc` is a runtime
+//! `Timer` that sends the time on a channel of capacity 1 (`timer_func` here), and "impl=chan"
+//! on `goro::Timer` (the `..._chan` tests, at the end). Tests Go wrote for its channel Timer
+//! alone (TestReset, TestStopResult, TestResetResult, TestMultiWakeupTimer) are ported onto
+//! both.
 //!
 //! No timing decides a result. A timer never fires before its deadline, so a `stop` or `reset`
 //! made while the clock still reads before the deadline must find it armed, and a time received
