@@ -1,12 +1,13 @@
 //! Go's src/time/sleep_test.go, ported as behaviours: `time.Sleep` is goro's `sleep`,
 //! `time.After` is gochan's `after`, `NewTicker` is `tick`, and `time.AfterFunc` and the runtime
 //! timers are `gmp_sched::sys::Timer` (a callback on a scheduler thread; `stop` and `reset` say
-//! whether it was armed). Go's channel `time.Timer` (`NewTimer` with `C`, `Stop`, `Reset`) does
-//! not exist yet (issue 18): where Go runs a test on both of its implementations, the
-//! "impl=func" one is ported, whose `newTimerFunc` is a `Timer` that sends the time on a channel
-//! of capacity 1 (`timer_func` here). Tests Go wrote for its channel Timer alone (TestReset,
-//! TestStopResult, TestResetResult, TestMultiWakeupTimer) are ported onto `timer_func` too:
-//! its `stop` and `reset` report the same thing (whether the value will still come).
+//! whether it was armed). Go's channel `time.Timer` (`NewTimer` with `C`, `Stop`, `Reset`) is
+//! `goro::Timer`, and `time.AfterFunc` is `goro::after_func` (issue 18). Where Go runs a test on
+//! both of its implementations, both are ported: "impl=func", whose `newTimerFunc` is a runtime
+//! `Timer` that sends the time on a channel of capacity 1 (`timer_func` here), and "impl=chan"
+//! on `goro::Timer` (the `..._chan` tests, at the end). Tests Go wrote for its channel Timer
+//! alone (TestReset, TestStopResult, TestResetResult, TestMultiWakeupTimer) are ported onto
+//! both.
 //!
 //! No timing decides a result. A timer never fires before its deadline, so a `stop` or `reset`
 //! made while the clock still reads before the deadline must find it armed, and a time received
@@ -590,33 +591,18 @@ fn adjust_timers() {
 /// Go's testStopResetResult: two timers due in 1 ms race; when one has fired, stopping or
 /// resetting (to an hour) the other says whether its value will come: false, and it comes;
 /// true, and it never does. 50 parties x 20 rounds (Go: 1,000 x 100).
-fn stop_reset_result(test_stop: bool) {
+/// Go's testStopResetResult harness: 50 parties (Go: 1,000) released at once, each running
+/// `round` 20 times (Go: 100), in each mode.
+fn racing_rounds(round: impl Fn() + Clone + Send + Sync + 'static) {
     each_mode(move |mode| {
         let start = Chan::<()>::new(0);
         let parties: Vec<_> = (0..50)
             .map(|i| {
-                let start = start.clone();
+                let (start, round) = (start.clone(), round.clone());
                 go(mode, i + 1, move || {
                     assert_eq!(start.recv(), None);
                     for _ in 0..20 {
-                        let (t1, c1, _) = timer_func(MS);
-                        let (t2, c2, _) = timer_func(MS);
-                        let (other, other_c) = select! {
-                            recv(c1) -> _ => (&t2, &c2),
-                            recv(c2) -> _ => (&t1, &c1),
-                            default(HANG) => panic!("neither timer fired"),
-                        };
-                        let pending = if test_stop {
-                            other.stop()
-                        } else {
-                            other.reset(Instant::now() + HOUR, None)
-                        };
-                        if !pending {
-                            recv(other_c, "value of the timer that had fired");
-                        }
-                        t1.stop();
-                        t2.stop();
-                        assert!(c1.try_recv().is_err() && c2.try_recv().is_err());
+                        round();
                     }
                 })
             })
@@ -625,6 +611,29 @@ fn stop_reset_result(test_stop: bool) {
         for p in parties {
             p.join();
         }
+    });
+}
+
+fn stop_reset_result(test_stop: bool) {
+    racing_rounds(move || {
+        let (t1, c1, _) = timer_func(MS);
+        let (t2, c2, _) = timer_func(MS);
+        let (other, other_c) = select! {
+            recv(c1) -> _ => (&t2, &c2),
+            recv(c2) -> _ => (&t1, &c1),
+            default(HANG) => panic!("neither timer fired"),
+        };
+        let pending = if test_stop {
+            other.stop()
+        } else {
+            other.reset(Instant::now() + HOUR, None)
+        };
+        if !pending {
+            recv(other_c, "value of the timer that had fired");
+        }
+        t1.stop();
+        t2.stop();
+        assert!(c1.try_recv().is_err() && c2.try_recv().is_err());
     });
 }
 
@@ -1055,4 +1064,178 @@ fn timer_on_busy_p_fires_gomaxprocs1() {
             timer_on_busy_p_fires_body();
         },
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Go's channel Timer ("impl=chan": `goro::Timer`, Go 1.23 semantics) and AfterFunc on a
+// goroutine of its own (issue 18).
+
+/// TestStopResult / TestResetResult, impl=chan (Go's testStopResetResult with NewTimer): two
+/// channel timers due in 1 ms race; after one fired and was received, stopping or resetting
+/// the other returns false only if its value will still come. With Go 1.23 semantics an
+/// unread value counts as pending (it is dropped), so `false` means it was received, which
+/// cannot be here: either way, no value is received after the call.
+fn stop_reset_result_chan(test_stop: bool) {
+    racing_rounds(move || {
+        let t1 = goro::Timer::new(MS);
+        let t2 = goro::Timer::new(MS);
+        let other = select! {
+            recv(t1) -> _ => &t2,
+            recv(t2) -> _ => &t1,
+            default(HANG) => panic!("neither timer fired"),
+        };
+        let pending = if test_stop {
+            other.stop()
+        } else {
+            other.reset(HOUR)
+        };
+        assert!(pending, "stop/reset of an unreceived timer returned false");
+        assert!(
+            other.c().try_recv().is_err(),
+            "a stale value after stop/reset"
+        );
+    });
+}
+
+/// TestStopResult, impl=chan.
+#[test]
+fn stop_result_chan() {
+    stop_reset_result_chan(true);
+}
+
+/// TestResetResult, impl=chan.
+#[test]
+fn reset_result_chan() {
+    stop_reset_result_chan(false);
+}
+
+/// Go 1.23: a timer that fired but whose value nobody received reports `true` from stop and
+/// reset, and the value is gone; one whose value was received reports `false`. Stepped with
+/// the test clock (a child process), so "has fired" is exact.
+#[test]
+fn timer_unread_value_is_dropped() {
+    in_child("timer_unread_value_is_dropped", &[], || {
+        goro::testing::pause();
+        goro::testing::set_auto_advance(false);
+        let t = goro::Timer::new(Duration::from_secs(1));
+        goro::testing::advance(Duration::from_secs(1));
+        assert!(t.stop(), "stop of a fired, unread timer");
+        assert!(t.c().try_recv().is_err(), "stale value after stop");
+        assert!(!t.stop());
+        assert!(!t.reset(Duration::from_secs(1)), "reset of a stopped timer");
+        goro::testing::advance(Duration::from_secs(1));
+        assert!(
+            t.reset(Duration::from_secs(5)),
+            "reset of a fired, unread timer"
+        );
+        assert!(t.c().try_recv().is_err(), "stale value after reset");
+        goro::testing::advance(Duration::from_secs(4));
+        assert!(t.c().try_recv().is_err(), "fired before its new deadline");
+        goro::testing::advance(Duration::from_secs(1));
+        assert!(t.c().try_recv().is_ok());
+        assert!(!t.stop(), "stop after the value was received");
+        goro::testing::resume();
+    });
+}
+
+/// TestReset, impl=chan: reset of an unfired timer returns true and moves it; it fires not
+/// before the new deadline; reset of a fired and received one returns false.
+#[test]
+fn reset_chan() {
+    const D: Duration = Duration::from_millis(20);
+    each_mode(|_| {
+        let t0 = goro::Timer::new(2 * D);
+        let when0 = Instant::now() + 2 * D;
+        goro::sleep(D);
+        let now = Instant::now();
+        let armed = t0.reset(3 * D);
+        assert!(
+            armed || now >= when0,
+            "resetting unfired timer returned false"
+        );
+        let t = recv(t0.c(), "reset timer did not fire");
+        assert!(t >= now + 3 * D, "timer fired early");
+        assert!(!t0.reset(50 * MS), "resetting expired timer returned true");
+        assert!(t0.stop());
+        assert!(t0.c().try_recv().is_err(), "a second value arrived");
+    });
+}
+
+/// TestAfterStop, impl=chan: a stopped channel timer never delivers, though a later `after`
+/// fires; stop twice returns false the second time.
+#[test]
+fn after_stop_chan() {
+    each_mode(|_| {
+        let t0 = goro::Timer::new(50 * MS);
+        let c2 = goro::after(100 * MS);
+        assert!(t0.stop(), "failed to stop event 0");
+        recv(&c2, "event 2");
+        assert!(t0.c().try_recv().is_err(), "event 0 was not stopped");
+        assert!(!t0.stop(), "stop returned true twice");
+    });
+}
+
+/// TestZeroTimer, impl=chan and impl=cache: a zero timer, new or reset, delivers.
+#[test]
+fn zero_timer_chan() {
+    each_mode(|_| {
+        for _ in 0..1000 {
+            let t = goro::Timer::new(Duration::ZERO);
+            recv(t.c(), "zero timer");
+        }
+        let t = goro::Timer::new(HOUR);
+        for _ in 0..1000 {
+            t.reset(Duration::ZERO);
+            recv(t.c(), "zero timer (reset)");
+        }
+    });
+}
+
+/// TestMultiWakeupTimer, impl=chan: parties drain one channel timer and reset it to 1 ns,
+/// 1,000 times each, all at once; afterwards it delivers exactly the last arming's value.
+#[test]
+fn multi_wakeup_timer_chan() {
+    each_mode(|mode| {
+        let timer = Arc::new(goro::Timer::new(Duration::from_nanos(1)));
+        let handles: Vec<_> = (0..goro::gomaxprocs().max(4))
+            .map(|i| {
+                let timer = timer.clone();
+                go(mode, i + 1, move || {
+                    for _ in 0..1000 {
+                        let _ = timer.c().try_recv();
+                        timer.reset(Duration::from_nanos(1));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join();
+        }
+        recv(timer.c(), "the last arming");
+        assert!(timer.c().try_recv().is_err(), "two values of one arming");
+    });
+}
+
+/// TestAfterFunc with Go's blocking callback: the function runs on a goroutine of its own,
+/// so it may block (here on an unbuffered send nobody takes until later, and on a sleep);
+/// stop before it fires keeps it from running; reset re-arms it.
+#[test]
+fn after_func_may_block() {
+    each_mode(|_| {
+        let c = Chan::<u32>::new(0);
+        let tx = c.sender();
+        // SAFETY: the function keeps no thread-bound state across a blocking call.
+        let sp = unsafe { goro::Spawner::new() };
+        let t = sp.after_func(MS, move || {
+            goro::sleep(MS);
+            tx.send(1).unwrap();
+        });
+        assert_eq!(recv(&c.receiver(), "after_func"), 1);
+        assert!(!t.stop(), "stop after it started");
+        assert!(!t.reset(MS), "reset after it started");
+        assert_eq!(recv(&c.receiver(), "after_func, reset"), 1);
+        let never = sp.after_func(HOUR, || panic!("a stopped after_func ran"));
+        assert!(never.stop());
+        assert!(!never.stop());
+    });
 }

@@ -1,8 +1,8 @@
 //! Go's src/time/tick_test.go, ported as behaviours onto gochan's `Ticker` (Go's `NewTicker`
 //! and `Tick`: `tick` here) and `after`. Our ticker has Go 1.23's semantics: its channel holds
 //! at most one tick (a later one is dropped while it is unread), and after `stop` or `reset`
-//! returns no stale tick is received. Go's channel `time.Timer` does not exist yet (issue 18):
-//! TestChan's Timer half waits for it; its Ticker half is `chan_ticker`.
+//! returns no stale tick is received. TestChan's Timer half runs on Go's channel timer,
+//! `goro::Timer` (`chan_timer`); its Ticker half is `chan_ticker`.
 //!
 //! No timing decides a result: a tick is never early, so the k-th tick received carries a time
 //! at least k periods after the ticker started, and a stopped ticker never delivers; that a
@@ -222,7 +222,17 @@ struct TickerTimer {
     stopped: AtomicBool,
 }
 
-impl TickerTimer {
+/// What Go's testTimerChan drives: its `timer` interface, over `*Timer` and `tickerTimer`.
+trait TimerChan: Send + Sync + 'static {
+    const IS_TICKER: bool;
+    fn stop(&self) -> bool;
+    fn reset(&self, d: Duration) -> bool;
+    fn c(&self) -> &Receiver<Instant>;
+}
+
+impl TimerChan for TickerTimer {
+    const IS_TICKER: bool = true;
+
     fn stop(&self) -> bool {
         let pending = !self.stopped.swap(true, SeqCst);
         self.t.stop();
@@ -240,17 +250,33 @@ impl TickerTimer {
     }
 }
 
+impl TimerChan for goro::Timer {
+    const IS_TICKER: bool = false;
+
+    fn stop(&self) -> bool {
+        goro::Timer::stop(self)
+    }
+
+    fn reset(&self, d: Duration) -> bool {
+        goro::Timer::reset(self, d)
+    }
+
+    fn c(&self) -> &Receiver<Instant> {
+        goro::Timer::c(self)
+    }
+}
+
 const SCHED: Duration = Duration::from_millis(10);
 /// Polls of SCHED each before a tick or a done counts as missing: the hang guard.
 const TRIES: usize = 3000;
 const FAR: Duration = Duration::from_secs(10_000);
 const NS: Duration = Duration::from_nanos(1);
 
-fn no_tick(tim: &TickerTimer) {
+fn no_tick(tim: &impl TimerChan) {
     assert!(tim.c().try_recv().is_err(), "extra tick");
 }
 
-fn assert_tick(tim: &TickerTimer) {
+fn assert_tick(tim: &impl TimerChan) {
     for _ in 0..TRIES {
         if tim.c().try_recv().is_ok() {
             return;
@@ -279,32 +305,42 @@ fn wait_done(done: &Chan<bool>) {
     panic!("never got done");
 }
 
-/// TestChan, its Ticker half (the Timer half needs Go's channel Timer, issue 18): stop and
-/// reset of a ticker that is and is not in the timer heap, with parties blocked on its
-/// channel directly or in a select; a stopped ticker delivers nothing, and stop and reset keep
-/// any old tick from being received. (Go's check that len(C) and cap(C) are 0 does not apply:
-/// our channel has capacity 1.)
+/// TestChan, its Ticker half.
 #[test]
 fn chan_ticker() {
-    each_mode(|mode| {
-        let tim = Arc::new(TickerTimer {
-            t: goro::tick(FAR),
-            stopped: AtomicBool::new(false),
-        });
+    test_timer_chan(|| TickerTimer {
+        t: goro::tick(FAR),
+        stopped: AtomicBool::new(false),
+    });
+}
+
+/// TestChan, its Timer half, on `goro::Timer` (Go 1.23 semantics).
+#[test]
+fn chan_timer() {
+    test_timer_chan(|| goro::Timer::new(FAR));
+}
+
+/// Go's testTimerChan: stop and reset of a timer or ticker that is and is not in the timer
+/// heap, with parties blocked on its channel directly or in a select; a stopped one delivers
+/// nothing, and stop and reset keep any old value from being received. (Go's check that
+/// len(C) and cap(C) are 0 does not apply: our channel has capacity 1.)
+fn test_timer_chan<T: TimerChan>(make: fn() -> T) {
+    each_mode(move |mode| {
+        let tim = Arc::new(make());
 
         // Simple stop; modify of a stopped ticker; modify of one in the heap.
         tim.stop();
-        no_tick(&tim);
+        no_tick(&*tim);
         tim.reset(FAR);
-        no_tick(&tim);
+        no_tick(&*tim);
         tim.reset(NS);
         goro::sleep(SCHED);
-        assert_tick(&tim);
+        assert_tick(&*tim);
 
         // A second tick must have happened by now; reset does not let it through.
         goro::sleep(SCHED);
         tim.reset(FAR);
-        no_tick(&tim);
+        no_tick(&*tim);
 
         // Stop and reset while a party is blocked on the channel.
         tim.reset(FAR);
@@ -323,10 +359,14 @@ fn chan_ticker() {
         tim.reset(NS);
         wait_done(&done);
         waiter.join();
-        // A ticker of 1 ns has ticked again since.
-        assert_tick(&tim);
+        // A ticker of 1 ns has ticked again since; a timer fired once.
+        if T::IS_TICKER {
+            assert_tick(&*tim);
+        } else {
+            no_tick(&*tim);
+        }
         tim.stop();
-        no_tick(&tim);
+        no_tick(&*tim);
 
         // Again, with two parties waiting in a select.
         tim.reset(FAR);
@@ -360,7 +400,7 @@ fn chan_ticker() {
         }
         // The second party may have got a tick too; none arrives after stop.
         let _ = done.try_recv();
-        no_tick(&tim);
+        no_tick(&*tim);
         not_done(&done);
 
         // A stopped ticker delivers nothing to parties waiting in a select.
@@ -389,23 +429,31 @@ fn chan_ticker() {
         // Stop and reset keep old values from being received (Go proposal 37196).
         tim.reset(NS);
         goro::sleep(SCHED);
-        assert!(tim.stop(), "stop of a running ticker reported it stopped");
-        no_tick(&tim);
+        assert!(
+            tim.stop(),
+            "stop of a running ticker, or of a fired and unread timer, reported it stopped"
+        );
+        no_tick(&*tim);
         tim.reset(HOUR);
-        no_tick(&tim);
+        no_tick(&*tim);
         assert!(
             tim.reset(NS),
-            "reset of a running ticker reported it stopped"
+            "reset of an armed timer or ticker reported it stopped"
         );
-        assert_tick(&tim);
+        assert_tick(&*tim);
         goro::sleep(SCHED);
-        assert_tick(&tim);
-        goro::sleep(SCHED);
-        assert!(
+        if T::IS_TICKER {
+            assert_tick(&*tim);
+            goro::sleep(SCHED);
+        } else {
+            no_tick(&*tim);
+        }
+        assert_eq!(
             tim.reset(HOUR),
-            "reset of a running ticker reported it stopped"
+            T::IS_TICKER,
+            "reset of a fired and received timer, or of a running ticker"
         );
-        no_tick(&tim);
+        no_tick(&*tim);
         tim.stop();
     });
 }

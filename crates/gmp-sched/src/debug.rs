@@ -69,3 +69,13 @@ pub fn stack_size() -> usize {
 pub fn guards_in_page_tables() -> bool {
     sched::get().stacks.guards_in_page_tables()
 }
+
+/// One line of `GODEBUG=schedtrace` now (Go's `schedtrace`): uptime, Ps, Ms and queue
+/// lengths.
+///
+/// ```
+/// assert!(gmp_sched::debug::schedtrace().starts_with("SCHED "));
+/// ```
+pub fn schedtrace() -> String {
+    crate::dump::schedtrace_line(std::time::Duration::from_nanos(crate::clock::real_nanos()))
+}

@@ -7,7 +7,7 @@
 //! Every live G is in the registry (`registry.rs`). Parking records the reason and a coarse time (sysmon's clock,
 //! updated every tick): no clock read on the hot path.
 
-use crate::clock::{deadline_after, nanos};
+use crate::clock::deadline_after;
 use crate::g::{GStatus, G};
 use crate::park_state::WaitReason;
 use crate::sched::{self, get};
@@ -96,7 +96,7 @@ fn listed(keep: impl Fn(&G) -> bool) -> Vec<GoroutineInfo> {
     let Some(s) = sched::try_get() else {
         return Vec::new();
     };
-    let now = nanos(Instant::now());
+    let now = crate::clock::now_nanos();
     s.allgs
         .snapshot()
         .iter()

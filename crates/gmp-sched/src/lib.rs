@@ -106,9 +106,12 @@ pub mod sys;
 
 #[cfg(not(loom))]
 pub mod debug;
+#[cfg(not(loom))]
+pub mod testing;
 
 #[cfg(not(loom))]
 pub use block_on::block_on;
+pub use clock::now;
 #[cfg(not(loom))]
 pub use config::{BuildError, Builder, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
 #[cfg(not(loom))]

@@ -207,6 +207,17 @@ impl Sleeper {
         }
     }
 
+    /// The clock moved (a test advanced or resumed it): pokes the sleeper so it looks at
+    /// the timers again. False if there is no sleeper.
+    pub(crate) fn poke(&self) -> bool {
+        let sl = self.0.lock().unwrap();
+        if let Some((_, m)) = &*sl {
+            m.poke();
+            crate::netpoll::wake_blocked();
+        }
+        sl.is_some()
+    }
+
     /// A timer due at `when` was added: pokes the sleeper if it sleeps past it. False if
     /// there is no sleeper, and the caller must wake an M itself.
     pub(crate) fn poke_if_later(&self, when: u64) -> bool {

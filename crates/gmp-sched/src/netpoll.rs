@@ -62,10 +62,7 @@ pub(crate) fn get() -> Option<&'static dyn NetPoller> {
 pub(crate) fn poll_now() -> bool {
     match get() {
         Some(p) if p.has_waiters() => {
-            LAST_POLL.store(
-                crate::clock::nanos(std::time::Instant::now()),
-                Ordering::Relaxed,
-            );
+            LAST_POLL.store(crate::clock::real_nanos(), Ordering::Relaxed);
             p.poll(Some(Duration::ZERO)) > 0
         }
         _ => false,
@@ -103,10 +100,7 @@ pub(crate) fn block(timeout: Option<Duration>) -> Option<Vec<Arc<G>>> {
     let readied = COLLECTED
         .with(|c| c.borrow_mut().take())
         .unwrap_or_default();
-    LAST_POLL.store(
-        crate::clock::nanos(std::time::Instant::now()),
-        Ordering::Relaxed,
-    );
+    LAST_POLL.store(crate::clock::real_nanos(), Ordering::Relaxed);
     BLOCKED.store(false, Ordering::Release);
     Some(readied)
 }

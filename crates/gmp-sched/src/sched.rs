@@ -21,7 +21,7 @@
 //! Idle Ms park on their own mutex/condvar. One of them, the *timer sleeper*, parks with a
 //! timeout at the earliest timer of all Ps; adding an earlier timer pokes it.
 
-use crate::clock::{self, instant_of, nanos};
+use crate::clock;
 use crate::config::{BuildError, Builder, Config, MAX_PROCS};
 use crate::g::{self, Act, GStatus, G};
 use crate::inflight::InFlightCount;
@@ -195,6 +195,10 @@ impl Drop for InFlight {
                 let idle = self.0.idle.lock().unwrap();
                 check_dead(idle.ms.len() + self.0.nlockedidle.load(Ordering::SeqCst));
             }
+            // An auto-advance of the test clock gave up for this section: look again.
+            if clock::auto_advancing() {
+                wake_p();
+            }
         }
     }
 }
@@ -366,7 +370,7 @@ fn pidle_put(p: &P) {
 pub(crate) fn handoff_p(p: &P) {
     let s = get();
     // Work to do, or due timers: an M must run it now.
-    let timers_due = p.timers.next() <= nanos(Instant::now());
+    let timers_due = p.timers.next() <= clock::now_nanos();
     if p.has_work() || !s.global.is_empty() || timers_due {
         start_m(p.id, false);
         return;
@@ -603,7 +607,7 @@ fn next_g(ms: &mut MState) -> Option<Runnable> {
     }
     let tick = p.schedtick.load(Ordering::Relaxed);
     if p.timers.next() != u64::MAX {
-        p.timers.run(nanos(Instant::now()));
+        p.timers.run(clock::now_nanos());
     }
     // Every 61st tick, the global queue first, so it cannot starve behind local work.
     if tick % 61 == 0 {
@@ -669,7 +673,7 @@ fn find_runnable(ms: &mut MState) -> Option<Runnable> {
         }
         let p = ms.p();
         // Due timers of every P: a timer on a busy or idle P must not wait for it.
-        let now = nanos(Instant::now());
+        let now = clock::now_nanos();
         for q in s.active() {
             if q.timers.next() <= now {
                 q.timers.run(now);
@@ -795,19 +799,33 @@ fn stop_m(ms: &mut MState) -> bool {
             .map(|p| p.timers.next())
             .min()
             .unwrap_or(u64::MAX);
-        (next, next > nanos(Instant::now()))
+        (next, next > clock::now_nanos())
     });
-    let deadline = deadline.map(instant_of);
     // A timer fell due since we last looked (a periodic one re-armed, or one added on a busy
     // P): run it with an idle P (`find_runnable` fires every active P's due timers). With no
     // idle P it is for the Ps' own Ms, or sysmon's: do not spin on it.
     if overdue && take_idle_p(ms, false) {
         return false;
     }
+    // A paused test clock with auto-advance: the last M to go idle moves it to the next
+    // timer, and runs what that readies.
+    if clock::auto_advancing() && auto_advance() && take_idle_p(ms, false) {
+        s.sleeper.clear(&me);
+        return false;
+    }
     // One idle M waits in the netpoller instead (until the timer, if it is the sleeper):
     // ready fds then wake goroutines without anybody else polling.
-    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    if let Some(readied) = netpoll::block(timeout) {
+    // Runtime time may be a test's: a paused clock moves only when `advance` pokes us.
+    // Not while a test clock auto-advances: an M in the poller holds what it readied where
+    // `auto_advance` cannot see it; sysmon polls every 10 ms instead, in an in-flight
+    // section.
+    let timeout = deadline.and_then(clock::real_wait);
+    let block = || {
+        (!clock::auto_advancing())
+            .then(|| netpoll::block(timeout))
+            .flatten()
+    };
+    if let Some(readied) = block() {
         s.sleeper.clear(&me);
         let got_p = take_idle_p(ms, false);
         let many = readied.len() > 1;
@@ -828,9 +846,11 @@ fn stop_m(ms: &mut MState) -> bool {
             check_dead(idle.ms.len() + s.nlockedidle.load(Ordering::SeqCst));
         }
     }
-    let woke = me.wait(Some(
-        deadline.unwrap_or_else(|| Instant::now() + IDLE_M_EXIT),
-    ));
+    let wake_at = match deadline {
+        Some(d) => clock::real_wait(d).map(|w| clock::deadline_after(Instant::now(), w)),
+        None => Some(Instant::now() + IDLE_M_EXIT),
+    };
+    let woke = me.wait(wake_at);
     if deadline.is_some() {
         s.sleeper.clear(&me);
     }
@@ -863,10 +883,62 @@ fn stop_m(ms: &mut MState) -> bool {
     }
 }
 
+/// Auto-advance of a paused test clock (tokio's auto-advance; Go's synctest advances its
+/// bubble's clock when every goroutine in it is durably blocked): if every other M is idle,
+/// nothing is queued or in flight and no fd is ready, moves the clock to the earliest timer.
+/// True if it moved. Goroutines waiting for I/O do not hold it back (a socket deadline is a
+/// timer like any other); plain threads are not seen, as the deadlock detector does not see
+/// them.
+fn auto_advance() -> bool {
+    let s = get();
+    // Goroutines whose fds are ready go to the queues, and the look below sees them.
+    netpoll::poll_now();
+    let next = loop {
+        let Some(quiet) = s.inflight.quiet() else {
+            if s.inflight.defer_check() {
+                return false; // the section's end wakes an M, which looks again
+            }
+            continue;
+        };
+        let idle = s.idle.lock().unwrap();
+        let others_idle = crate::m::NTHREADS.load(Ordering::SeqCst)
+            <= idle.ms.len() + s.nlockedidle.load(Ordering::SeqCst) + 1;
+        if !others_idle || !s.global.is_empty() || s.ps.iter().any(|p| p.has_work()) {
+            return false;
+        }
+        let next =
+            s.ps.iter()
+                .map(|p| p.timers.next())
+                .min()
+                .unwrap_or(u64::MAX);
+        drop(idle);
+        if s.inflight.still_quiet(quiet) {
+            break next;
+        }
+    };
+    if next == u64::MAX {
+        return false;
+    }
+    let c = clock::Control::lock();
+    if !clock::auto_advancing() {
+        return false;
+    }
+    c.set(next);
+    true
+}
+
 /// A timer due at `when` was added: wake the timer sleeper if it sleeps past it, or an M if
 /// there is no sleeper (Go: wakeNetPoller).
 pub(crate) fn timer_added(when: u64) {
     if !get().sleeper.poke_if_later(when) {
+        wake_p();
+    }
+}
+
+/// The runtime's clock moved other than by running (a test advanced or resumed it): the
+/// timer sleeper looks at the timers again, or an M does if nobody sleeps on them.
+pub(crate) fn clock_moved() {
+    if !get().sleeper.poke() {
         wake_p();
     }
 }

@@ -14,11 +14,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A function the scheduler calls at a deadline, once or periodically (Go's runtime timer,
-/// as `time.AfterFunc` exposes it).
+/// A function the scheduler calls at a deadline, once or periodically: Go's *runtime* timer
+/// (runtime/time.go's `timer`), the piece channel timers, tickers, `after`, `Context`
+/// deadlines and `park_until` are built from. For Go's `time.Timer` (a channel, `Stop`,
+/// `Reset`) use `gochan::Timer`; for `time.AfterFunc`, whose function may block, use
+/// `gochan::after_func`.
 ///
-/// The function runs on a scheduler thread: it must be short and must never block (unpark a
-/// [`Waiter`](crate::sys::Waiter), `try_send` on a channel). Dropping a `Timer` does not stop it.
+/// The function runs on a scheduler thread (or on the thread that advances a paused test
+/// clock): it must be short and must never block (unpark a [`Waiter`](crate::sys::Waiter),
+/// `try_send` on a channel). Its deadline is on the runtime's clock ([`now`](crate::now)).
+/// Dropping a `Timer` does not stop it.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicBool, Ordering};
@@ -126,7 +131,9 @@ impl std::fmt::Debug for Timer {
 
 /// Blocks the calling goroutine (or thread, outside goroutines) for at least `d`.
 ///
-/// In a goroutine only the goroutine waits: its M runs others meanwhile.
+/// In a goroutine only the goroutine waits: its M runs others meanwhile. The wait is on the
+/// runtime's clock: while a test has it paused ([`testing`](crate::testing)), until the clock
+/// is advanced past the deadline.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -135,13 +142,13 @@ impl std::fmt::Debug for Timer {
 /// assert!(t0.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(d: Duration) {
-    if !crate::sys::in_goroutine() {
+    if !crate::sys::in_goroutine() && !clock::is_virtual() {
         std::thread::sleep(d);
         return;
     }
     // A duration too long for the clock sleeps "forever": on a timer that never fires.
-    let deadline = clock::deadline_after(Instant::now(), d);
-    while Instant::now() < deadline {
+    let deadline = clock::deadline_after(clock::now(), d);
+    while clock::now() < deadline {
         crate::sys::park_until(crate::sys::WaitReason::Sleep, deadline, || {});
     }
 }

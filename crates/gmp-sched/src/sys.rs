@@ -106,7 +106,8 @@ pub fn processor_id() -> Option<usize> {
 
 /// Nanoseconds since the runtime's epoch on its one monotonic clock (Go's
 /// `runtime.nanotime`), for primitives that measure waits (gosync's 1 ms starvation
-/// threshold). Saturates far in the future; never wraps.
+/// threshold). Real time: a paused test clock (`gmp_sched::testing`) does not stop it.
+/// Saturates far in the future; never wraps.
 ///
 /// ```
 /// let a = gmp_sched::sys::nanotime();
@@ -115,5 +116,5 @@ pub fn processor_id() -> Option<usize> {
 /// ```
 #[cfg(not(loom))]
 pub fn nanotime() -> u64 {
-    crate::clock::nanos(std::time::Instant::now())
+    crate::clock::real_nanos()
 }

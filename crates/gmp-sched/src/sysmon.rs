@@ -10,7 +10,7 @@
 //! - polls the netpoller if nobody has for 10 ms;
 //! - wakes an idle P when the global queue has work.
 
-use crate::clock::{nanos, COARSE_NOW};
+use crate::clock::{nanos, now_nanos, COARSE_NOW};
 use crate::netpoll;
 use crate::p::{state_of, PState};
 use crate::sched::{get, handoff_p, wake_p, InFlight};
@@ -87,8 +87,11 @@ fn run() {
         // Sysmon is no M: what it fires, polls or hands off is in flight for the deadlock
         // detector until it lands in a queue.
         let _in_flight = InFlight::begin();
+        // Real time for how long threads ran (hand-offs, the poll period, schedtrace);
+        // runtime time, which a test may have paused, for timers.
         let wall = Instant::now();
-        let now = nanos(wall);
+        let real = nanos(wall);
+        let now = now_nanos();
         COARSE_NOW.store(now, Ordering::Relaxed);
         crate::dump::dump_if_requested();
         if let Some(period) = trace.filter(|_| wall >= next_trace) {
@@ -99,7 +102,7 @@ fn run() {
             next_trace = wall + period;
         }
         let mut acted = false;
-        if now.saturating_sub(netpoll::LAST_POLL.load(Ordering::Relaxed)) > POLL_NS {
+        if real.saturating_sub(netpoll::LAST_POLL.load(Ordering::Relaxed)) > POLL_NS {
             acted |= netpoll::poll_now();
         }
         // Every P's, retired ones too: a timer that reached a P just as it retired must
@@ -109,7 +112,7 @@ fn run() {
                 acted |= p.timers.run(now) > 0;
             }
         }
-        acted |= retake(now, &mut seen);
+        acted |= retake(real, now, &mut seen);
         if !s.global.is_empty() {
             wake_p();
         }
@@ -118,7 +121,8 @@ fn run() {
 }
 
 /// Retakes Ps from syscalls and hogs (Go: retake). True if it retook any.
-fn retake(now: u64, seen: &mut [Seen]) -> bool {
+/// `now` is real time; `timers_now` runtime time, for "a timer is due".
+fn retake(now: u64, timers_now: u64, seen: &mut [Seen]) -> bool {
     let s = get();
     let mut retook = false;
     for p in s.active() {
@@ -137,7 +141,8 @@ fn retake(now: u64, seen: &mut [Seen]) -> bool {
             PState::Running => {
                 let tick = p.schedtick.load(Ordering::Relaxed);
                 e.sched.still_for(tick, now).is_some_and(|for_ns| {
-                    let waiting = p.has_work() || !s.global.is_empty() || p.timers.next() <= now;
+                    let waiting =
+                        p.has_work() || !s.global.is_empty() || p.timers.next() <= timers_now;
                     for_ns >= HOG_NS && waiting
                 })
             }

@@ -213,9 +213,17 @@ mod imp {
             }
             None => {
                 release();
-                let now = Instant::now();
-                if deadline > now {
-                    std::thread::park_timeout(deadline - now);
+                if crate::clock::is_paused() {
+                    // Only `advance` moves a paused clock: a timer wakes the thread.
+                    let t = std::thread::current();
+                    let timer = Timer::new(deadline, None, move || t.unpark());
+                    std::thread::park();
+                    timer.stop();
+                } else if let Some(d) = crate::clock::real_deadline(deadline) {
+                    let now = Instant::now();
+                    if d > now {
+                        std::thread::park_timeout(d - now);
+                    }
                 }
             }
         }

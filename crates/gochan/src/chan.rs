@@ -25,7 +25,7 @@ fn block_nil(deadline: Option<Instant>) {
             gmp_sched::sys::park(WaitReason::ChanNil, || {});
         },
         Some(d) => {
-            while Instant::now() < d {
+            while crate::loom::now() < d {
                 gmp_sched::sys::park_until(WaitReason::ChanNil, d, || {});
             }
         }
@@ -406,7 +406,7 @@ impl<T> Chan<T> {
 
 /// `now + timeout`, or no deadline when that overflows `Instant`.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
+    crate::loom::now().checked_add(timeout)
 }
 
 impl<T> Clone for Chan<T> {

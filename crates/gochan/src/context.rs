@@ -212,7 +212,7 @@ impl Context {
     /// assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
     /// ```
     pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFn) {
-        match Instant::now().checked_add(timeout) {
+        match crate::loom::now().checked_add(timeout) {
             Some(d) => Context::with_deadline(parent, d),
             None => Context::with_cancel(parent),
         }
@@ -246,7 +246,7 @@ impl Context {
             }
         }
         if let Some(d) = deadline {
-            if Instant::now() >= d {
+            if crate::loom::now() >= d {
                 ctx.cancel(true, ContextError::DeadlineExceeded);
             } else {
                 let weak = Arc::downgrade(&ctx);

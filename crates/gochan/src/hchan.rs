@@ -362,7 +362,7 @@ impl<T> Hchan<T> {
             Err(TrySendError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
             Err(TrySendError::Full(v)) => v,
         };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| crate::loom::now() >= d) {
             return Err(SendTimeoutError::Timeout(v));
         }
         // Block: link a node holding the value into sendq and park.
@@ -418,7 +418,7 @@ impl<T> Hchan<T> {
             RecvPoll::Closed => return Err(RecvTimeoutError::Closed),
             RecvPoll::Empty => {}
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| crate::loom::now() >= d) {
             return Err(RecvTimeoutError::Timeout);
         }
         let parker = Parker::new();

@@ -129,7 +129,7 @@ pub use crate::future::{RecvFuture, SendFuture};
 pub use crate::select::{RecvChan, SendChan};
 pub use crate::select_dyn::{Select, SelectedOperation};
 #[cfg(not(loom))]
-pub use crate::time::{after, never, tick, Ticker};
+pub use crate::time::{after, after_func, never, tick, AfterFunc, Ticker, Timer};
 
 /// What the macros (and loom models) need; not public API.
 #[doc(hidden)]

@@ -98,3 +98,13 @@ pub(crate) use loom::cell::UnsafeCell;
 /// The runtime's one fatal path (`gmp_sched::fatal`): `fatal error: {msg}` on stderr, then
 /// abort; under loom a panic with the same text, so the model fails.
 pub(crate) use gmp_sched::fatal;
+
+/// The runtime's time (`gmp_sched::now`: a test may pause it); under loom, real time.
+#[cfg(not(loom))]
+pub(crate) use gmp_sched::now;
+
+/// The runtime's time; under loom, real time (models never reach a deadline).
+#[cfg(loom)]
+pub(crate) fn now() -> std::time::Instant {
+    std::time::Instant::now()
+}

@@ -426,7 +426,7 @@ pub(crate) fn run<C: AsCase>(cases: &[C], mode: Mode) -> Option<usize> {
             return None;
         }
         Mode::Deadline(d) => {
-            if Instant::now() >= d {
+            if crate::loom::now() >= d {
                 selunlock();
                 return None;
             }
@@ -474,7 +474,7 @@ fn block_no_cases(mode: Mode) -> Option<usize> {
             gmp_sched::sys::park(WaitReason::SelectNoCases, || {});
         },
         Mode::Deadline(d) => {
-            while Instant::now() < d {
+            while crate::loom::now() < d {
                 gmp_sched::sys::park_until(WaitReason::SelectNoCases, d, || {});
             }
             None

@@ -183,7 +183,7 @@ impl Parker {
             }
             match deadline {
                 Some(d) if s == WAITING => {
-                    if Instant::now() >= d {
+                    if crate::loom::now() >= d {
                         if self
                             .state
                             .compare_exchange(

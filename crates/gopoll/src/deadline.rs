@@ -95,7 +95,7 @@ impl Deadlines {
     #[inline]
     pub(crate) fn check(&self, dir: Dir) -> io::Result<()> {
         let v = self.deadline_cell(dir).load(Ordering::Acquire);
-        if v != 0 && decode(v).is_some_and(|d| Instant::now() >= d) {
+        if v != 0 && decode(v).is_some_and(|d| gmp_sched::now() >= d) {
             return Err(timed_out());
         }
         Ok(())
@@ -105,7 +105,7 @@ impl Deadlines {
     pub(crate) fn op_deadline(&self, dir: Dir, started: &mut Option<Instant>) -> Option<Instant> {
         let deadline = self.get(dir);
         let timeout = self.timeout(dir).and_then(|t| {
-            let s = *started.get_or_insert_with(Instant::now);
+            let s = *started.get_or_insert_with(gmp_sched::now);
             s.checked_add(t)
         });
         match (deadline, timeout) {

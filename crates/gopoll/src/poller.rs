@@ -322,6 +322,9 @@ impl Poller {
         Some(woke)
     }
 
+    /// How often a plain thread waiting for I/O looks at a paused test clock.
+    const PAUSED_RECHECK: Duration = Duration::from_millis(1);
+
     /// Waits on a plain thread until `done()` or `deadline`, polling itself when nobody else
     /// does. Returns early on spurious wake-ups too; the caller re-checks.
     pub(crate) fn thread_wait(&self, done: impl Fn() -> bool, deadline: Option<Instant>) {
@@ -329,11 +332,16 @@ impl Poller {
             if done() {
                 return;
             }
-            let now = Instant::now();
+            let now = gmp_sched::now();
             if deadline.is_some_and(|d| now >= d) {
                 return;
             }
-            let timeout = deadline.map(|d| d - now);
+            // A paused test clock moves only when advanced: look at it again every
+            // millisecond instead of sleeping to a deadline it may never reach.
+            let timeout = deadline.map(|d| match gmp_sched::testing::is_paused() {
+                true => Self::PAUSED_RECHECK,
+                false => d - now,
+            });
             let got = self.try_role() || {
                 self.want_role();
                 self.try_role()

@@ -58,7 +58,8 @@
 //! The root holds what a program writes, and only that: spawning ([`spawn`], [`go!`],
 //! [`Spawner`], [`JoinHandle`], [`scope`], [`Scope`], [`ScopedJoinHandle`]), the attributes
 //! [`main`](macro@main) and [`test`](macro@test), channels and their errors ([`Chan`], [`Sender`],
-//! [`Receiver`], [`select!`], [`Select`], [`after`], [`tick`], [`never()`]), [`Context`], the
+//! [`Receiver`], [`select!`], [`Select`], [`after`], [`tick`], [`never()`], [`Timer`],
+//! [`after_func`]), [`Context`], the
 //! locks of Go's `sync` ([`Mutex`], [`RwMutex`], [`Once`], [`WaitGroup`], [`Cond`]), the
 //! scheduler calls of Go's `runtime` ([`sleep`], [`yield_now`], [`preempt_point`],
 //! [`gomaxprocs`], [`set_gomaxprocs`], [`lock_os_thread`], [`syscall`]),
@@ -69,8 +70,8 @@
 //! |-------------|-----------------------------------------------------------------------|
 //! | [`net`]     | sockets on the netpoller (Go's `net`)                                 |
 //! | [`sys`]     | building primitives: `Waiter`, `park`, spinning, `Timer`, poller hook |
-//! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids         |
-//! | [`testing`] | test helpers: `check_leaks` (Go's goleak)                             |
+//! | [`debug`]   | diagnostics: goroutine dumps, `metrics`, `num_goroutine`, ids, `serve` |
+//! | [`testing`] | test helpers: `check_leaks` (Go's goleak), a clock tests pause and advance |
 //! | [`prelude`] | the dozen names most programs use, for a glob import                  |
 //! | [`future`]  | the futures of the async bridge (`recv_async`, `lock_async`, ...)      |
 //!
@@ -86,6 +87,7 @@
 //! crossbeam-channel's root is the yardstick: about 25 names, nearly all of them a channel,
 //! its handles, its iterators or its errors.
 
+pub mod debug;
 mod entry;
 mod macros;
 pub mod prelude;
@@ -103,16 +105,18 @@ pub mod internal {
     pub use crate::entry::{main, test, TEST_LEAK_GRACE};
 }
 
-pub use gmp_sched::{debug, sys};
+pub use gmp_sched::now;
+pub use gmp_sched::sys;
 pub use gmp_sched::{
     gomaxprocs, goroutine_local, lock_os_thread, preempt_point, run, set_gomaxprocs, sleep, spawn,
     syscall, unlock_os_thread, yield_now, BuildError, Builder, JoinHandle, LocalKey,
     DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE,
 };
 pub use gochan::{
-    after, never, select, tick, CancelFn, Chan, Context, ContextError, IntoIter, Iter, Receiver,
-    RecvChan, RecvTimeoutError, Select, SelectTimeoutError, SelectedOperation, SendChan, SendError,
-    SendTimeoutError, Sender, Ticker, TryIter, TryRecvError, TrySelectError, TrySendError,
+    after, after_func, never, select, tick, AfterFunc, CancelFn, Chan, Context, ContextError,
+    IntoIter, Iter, Receiver, RecvChan, RecvTimeoutError, Select, SelectTimeoutError,
+    SelectedOperation, SendChan, SendError, SendTimeoutError, Sender, Ticker, Timer, TryIter,
+    TryRecvError, TrySelectError, TrySendError,
 };
 /// Goroutine-blocking sockets on the netpoller (`gopoll`): Go's `net` package.
 ///

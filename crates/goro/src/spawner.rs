@@ -139,3 +139,28 @@ impl Spawner {
         unsafe { wg.go(f) }
     }
 }
+
+impl Spawner {
+    /// Starts `f` on a goroutine of its own after `d` (Go: `time.AfterFunc`); `f` may block.
+    /// The returned handle stops or re-arms it. See [`gochan::after_func`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // SAFETY: the function keeps no thread-bound state across a blocking call.
+    /// let sp = unsafe { goro::Spawner::new() };
+    /// let done = goro::Chan::new(0);
+    /// let c = done.clone();
+    /// let _t = sp.after_func(Duration::from_millis(1), move || c.send("fired").unwrap());
+    /// assert_eq!(done.recv(), Some("fired"));
+    /// ```
+    pub fn after_func(
+        self,
+        d: std::time::Duration,
+        f: impl Fn() + Send + Sync + 'static,
+    ) -> gochan::AfterFunc {
+        // SAFETY: a `Spawner` is the promise that goroutines started through it keep
+        // spawn's contract; `f` is started as one.
+        unsafe { gochan::after_func(d, f) }
+    }
+}

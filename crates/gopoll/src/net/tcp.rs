@@ -180,7 +180,7 @@ impl TcpStream {
                 "cannot set a 0 duration timeout",
             ));
         }
-        TcpStream::connect_deadline(addr, Instant::now().checked_add(timeout))
+        TcpStream::connect_deadline(addr, gmp_sched::now().checked_add(timeout))
     }
 
     /// Connects to `addr`, failing with `TimedOut` once `deadline` passes (Go's
@@ -197,7 +197,7 @@ impl TcpStream {
     pub fn connect_deadline(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
         // Go's DialContext: a deadline already past fails before dialing, also where the
         // connect would complete at once (loopback).
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| gmp_sched::now() >= d) {
             return Err(crate::deadline::timed_out());
         }
         let fd = sys::socket(sys::domain(addr), libc::SOCK_STREAM)?;
