@@ -340,15 +340,28 @@ func skynet(out chan<- int, num, size, div int) {
 
 func skynetRun() {
 	size := param("size", 1_000_000)
+	// Live goroutines, sampled every 200 us (runtime.NumGoroutine; the sampler is one of them).
+	var stop atomic.Bool
+	peak := make(chan int)
+	go func() {
+		p := 0
+		for !stop.Load() {
+			p = max(p, runtime.NumGoroutine()-1)
+			time.Sleep(200 * time.Microsecond)
+		}
+		peak <- p
+	}()
 	start := time.Now()
 	c := make(chan int)
 	go skynet(c, 0, size, 10)
 	sum := <-c
 	d := time.Since(start)
+	stop.Store(true)
+	peakLive := <-peak
 	if sum != size*(size-1)/2 {
 		panic("skynet: bad sum")
 	}
-	report("ms", ms(d))
+	report("ms", ms(d), kv{"peak_live", float64(peakLive)})
 }
 
 // fairness: n selects over 4 always-ready buffered channels, each refilled after it fires.

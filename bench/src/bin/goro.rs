@@ -307,6 +307,7 @@ fn skynet(out: Chan<u64>, num: u64, size: u64, div: u64) {
 
 fn skynet_run(args: &Args) {
     let size = args.usize("size", spec::SKYNET_SIZE) as u64;
+    let sampler = goro_bench::PeakSampler::start(gmp_sched::debug::num_goroutine);
     let (d, sum) = timed(|| {
         let c = Chan::new(0);
         let root = c.clone();
@@ -314,8 +315,9 @@ fn skynet_run(args: &Args) {
         unsafe { go(move || skynet(root, 0, size, 10)) };
         c.recv().unwrap()
     });
+    let peak_live = sampler.stop();
     assert_eq!(sum, skynet_sum(size));
-    report(args, PEER, "ms", ms(d), &[]);
+    report(args, PEER, "ms", ms(d), &[("peak_live", peak_live as f64)]);
 }
 
 fn fairness(args: &Args) {
