@@ -65,8 +65,8 @@ pub(crate) struct Sched {
     pub(crate) ngoroutine: AtomicUsize,
     pub(crate) next_gid: AtomicU64,
     pub(crate) stacks: StackPool,
-    /// Dead Gs beyond the per-P lists, for reuse.
-    pub(crate) gfree: Mutex<Vec<Arc<G>>>,
+    /// Dead Gs beyond the per-P lists, for reuse (stackless; see `gfree.rs`).
+    pub(crate) gfree: Mutex<crate::gfree::GlobalFree>,
     /// Every live G.
     pub(crate) allgs: Registry,
     /// Ms parked in `stop_locked_m`, waiting for their wired goroutine.
@@ -160,7 +160,7 @@ impl Sched {
             ngoroutine: AtomicUsize::new(0),
             next_gid: AtomicU64::new(1),
             stacks: StackPool::new(cfg.stack_size),
-            gfree: Mutex::new(Vec::new()),
+            gfree: Mutex::new(crate::gfree::GlobalFree::new()),
             allgs: Registry::new(),
             nlockedidle: AtomicUsize::new(0),
             inflight: InFlightCount::new(),
