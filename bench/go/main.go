@@ -112,6 +112,8 @@ func main() {
 		selectFed()
 	case "skynet":
 		skynetRun()
+	case "burst":
+		burst()
 	case "fairness":
 		fairness()
 	case "mutex":
@@ -199,13 +201,54 @@ func parked() {
 	for ready.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// hold=S: parked for S seconds before the reading; else 50 ms.
+	time.Sleep(max(50*time.Millisecond, time.Duration(param("hold", 0))*time.Second))
 	during := statusKiB("VmRSS:")
 	for _, c := range chans {
 		c <- struct{}{}
 	}
 	wg.Wait()
 	report("bytes_per_g", float64(during-before)*1024/float64(n))
+}
+
+// burst: n goroutines parked at once, then all ended; RSS before, at the height, and each
+// second after for secs seconds. Value: RSS secs after the burst over RSS before it.
+func burst() {
+	n := param("n", 1_000_000)
+	secs := param("secs", 10)
+	time.Sleep(50 * time.Millisecond)
+	before := statusKiB("VmRSS:")
+	var ready atomic.Int64
+	chans := make([]chan struct{}, n)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range chans {
+		c := make(chan struct{})
+		chans[i] = c
+		go func() {
+			ready.Add(1)
+			<-c
+			wg.Done()
+		}()
+	}
+	for ready.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	height := statusKiB("VmRSS:")
+	for _, c := range chans {
+		c <- struct{}{}
+	}
+	wg.Wait()
+	chans = nil
+	extra := []kv{{"before_kib", float64(before)}, {"height_kib", float64(height)}}
+	start := time.Now()
+	var last int64
+	for s := 0; s <= secs; s++ {
+		time.Sleep(time.Until(start.Add(time.Duration(s) * time.Second)))
+		last = statusKiB("VmRSS:")
+		extra = append(extra, kv{fmt.Sprintf("rss_%ds_kib", s), float64(last)})
+	}
+	report("rss_after_over_before", float64(last)/float64(max(before, int64(1))), extra...)
 }
 
 // pingpong: unbuffered round trips between two goroutines.

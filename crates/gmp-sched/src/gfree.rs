@@ -42,7 +42,7 @@ pub(crate) fn spawn_g(g: Arc<G>) -> std::io::Result<()> {
 /// Dead Gs kept per P for reuse before half spill to the global list.
 const GFREE_MAX: usize = 64;
 /// Dead Gs the scavenger leaves on the global list whatever its low-water mark says.
-const GFREE_KEEP: usize = 256;
+const GFREE_KEEP: usize = 64;
 
 /// The global list of dead Gs (stackless), with its low-water mark since the last scavenge.
 pub(crate) struct GlobalFree {
@@ -106,13 +106,17 @@ pub(crate) fn scavenge() -> usize {
         let n = free.low.saturating_sub(GFREE_KEEP);
         let idle = free.list.drain(..n).collect();
         free.low = free.list.len();
+        if free.list.capacity() > 4 * free.list.len().max(GFREE_KEEP) {
+            let len = free.list.len();
+            free.list.shrink_to(2 * len);
+        }
         idle
     };
     let freed_gs = !idle.is_empty();
     // Dropped outside the lock: each is referenced by the list alone, so this frees it.
     drop(idle);
     let stacks = s.stacks.scavenge().stacks;
-    if freed_gs {
+    if freed_gs || stacks > 0 {
         trim_heap();
     }
     stacks

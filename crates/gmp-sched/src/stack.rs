@@ -123,17 +123,37 @@ struct Slabs {
 struct Free {
     /// Stacks whose pages may still be backed; the most recently freed at the end.
     hot: Vec<Stack>,
-    /// Stacks the scavenger released: no page backed.
-    clean: Vec<Stack>,
+    /// Stacks the scavenger released (no page backed), as runs of adjacent slots: (base of
+    /// the first, count). After a burst these are a few runs, not a million entries.
+    clean: Vec<(usize, usize)>,
     /// The fewest `hot` held since the last scavenge: that many sat unused all along.
     low: usize,
 }
 
 impl Free {
-    fn pop(&mut self) -> Option<Stack> {
-        let s = self.hot.pop().or_else(|| self.clean.pop());
+    fn pop(&mut self, size: usize, page: usize) -> Option<Stack> {
+        let s = self.hot.pop().or_else(|| {
+            let (base, n) = self.clean.last_mut()?;
+            *n -= 1;
+            let stack = Stack {
+                base: *base + *n * (page + size),
+                size,
+                page,
+            };
+            if *n == 0 {
+                self.clean.pop();
+            }
+            Some(stack)
+        });
         self.low = self.low.min(self.hot.len());
         s
+    }
+}
+
+/// Gives back a Vec's spare room when it is mostly empty (a burst's list, drained).
+fn shrink<T>(v: &mut Vec<T>) {
+    if v.capacity() > 4 * v.len().max(CACHE_MAX) {
+        v.shrink_to(2 * v.len());
     }
 }
 
@@ -192,12 +212,12 @@ impl StackPool {
                 return Ok(s);
             }
             let mut free = self.free.lock().unwrap();
-            c.extend(std::iter::from_fn(|| free.pop()).take(CACHE_MAX / 2));
+            c.extend(std::iter::from_fn(|| free.pop(self.size, self.page)).take(CACHE_MAX / 2));
             drop(free);
             if let Some(s) = c.pop() {
                 return Ok(s);
             }
-        } else if let Some(s) = self.free.lock().unwrap().pop() {
+        } else if let Some(s) = self.free.lock().unwrap().pop(self.size, self.page) {
             return Ok(s);
         }
         self.carve()
@@ -247,17 +267,22 @@ impl StackPool {
             // stay (see the top of this file).
             unsafe { libc::madvise(lo as *mut _, hi - lo, libc::MADV_DONTNEED) };
         }
-        let calls = runs.len();
-        let stacks = cold.len();
-        self.free.lock().unwrap().clean.extend(cold);
-        Scavenged { stacks, calls }
+        let slot = self.page + self.size;
+        let mut free = self.free.lock().unwrap();
+        free.clean
+            .extend(runs.iter().map(|&(lo, hi)| (lo, (hi - lo) / slot)));
+        shrink(&mut free.hot);
+        Scavenged {
+            stacks: cold.len(),
+            calls: runs.len(),
+        }
     }
 
     /// Free stacks in the shared list: (hot, clean).
     #[cfg(test)]
     fn free_counts(&self) -> (usize, usize) {
         let free = self.free.lock().unwrap();
-        (free.hot.len(), free.clean.len())
+        (free.hot.len(), free.clean.iter().map(|r| r.1).sum())
     }
 
     fn carve(&self) -> io::Result<Stack> {
