@@ -17,15 +17,18 @@ pub(crate) enum Group {
     Sysmon,
     /// Issue 6: the netpoller.
     Net,
+    /// Issue 14: memory (skynet's peak, stacks given back, parked goroutines).
+    Memory,
 }
 
 impl Group {
-    pub(crate) const ALL: [Group; 5] = [
+    pub(crate) const ALL: [Group; 6] = [
         Group::Sched,
         Group::Chan,
         Group::Sync,
         Group::Sysmon,
         Group::Net,
+        Group::Memory,
     ];
 
     /// Short name, used in file names (`docs/bench-sched.svg`).
@@ -36,6 +39,7 @@ impl Group {
             Group::Sync => "sync",
             Group::Sysmon => "sysmon",
             Group::Net => "net",
+            Group::Memory => "memory",
         }
     }
 
@@ -47,6 +51,9 @@ impl Group {
             Group::Sync => "Sync (issue 4): Mutex, WaitGroup",
             Group::Sysmon => "Sysmon (issue 5): syscalls and a goroutine that never yields",
             Group::Net => "Netpoller (issue 6): TCP echo server",
+            Group::Memory => {
+                "Memory (issue 14): skynet's peak, a burst given back, parked goroutines"
+            }
         }
     }
 }
@@ -90,7 +97,7 @@ impl Case {
     }
 
     fn shows_procs(&self) -> bool {
-        matches!(self.workload, "pingpong" | "yield")
+        matches!(self.workload, "pingpong" | "yield") || self.group == Group::Memory
     }
 
     /// The parameters `peer` runs with, scaled for `--quick`.
@@ -201,14 +208,6 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         cpus,
         &["goro", "go", "tokio", "crossbeam", "flume"],
         "ns/select",
-    ));
-    v.push(case(
-        Chan,
-        "skynet",
-        &[("size", 1_000_000)],
-        cpus,
-        &["goro", "go", "may", "tokio"],
-        "ms",
     ));
     v.push(case(
         Chan,
@@ -338,8 +337,68 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         ];
         v.push(echo);
     }
+    // Issue 14: memory. Skynet moved here from issue 3, at 1 and 2 Ps, with its peak RSS and
+    // the live goroutines at its peak (sampled every 200 us) beside its time.
+    for procs in [1, 2.min(cpus).max(1)] {
+        let mut skynet = case(
+            Memory,
+            "skynet",
+            &[("size", 1_000_000)],
+            procs,
+            &["goro", "go", "may", "tokio"],
+            "ms",
+        );
+        skynet.extras = vec![
+            ("peak_rss_kib", "peak RSS KiB"),
+            ("peak_live", "live goroutines at the peak"),
+        ];
+        v.push(skynet);
+        let mut spawn = case(
+            Memory,
+            "spawn",
+            &[("n", 1_000_000)],
+            procs,
+            &["goro", "go"],
+            "ns/spawn",
+        );
+        spawn.extras = vec![("peak_rss_kib", "peak RSS KiB")];
+        v.push(spawn);
+    }
+    let two = 2.min(cpus).max(1);
+    let mut burst = case(
+        Memory,
+        "burst",
+        &[("n", 1_000_000), ("secs", 10)],
+        two,
+        &["goro", "go"],
+        "RSS 10 s after / before",
+    );
+    burst.extras = BURST_EXTRAS.to_vec();
+    v.push(burst);
+    let mut parked_long = case(
+        Memory,
+        "parked",
+        &[("n", 100_000), ("hold", 10)],
+        two,
+        &["goro", "go", "may", "tokio"],
+        "bytes/G",
+    );
+    parked_long.overrides.push(("may", "n", 30_000));
+    v.push(parked_long);
     v
 }
+
+/// The rows of `burst`: RSS before, at the burst's height, and after it ended.
+pub(crate) const BURST_EXTRAS: [(&str, &str); 8] = [
+    ("before_kib", "RSS KiB before"),
+    ("height_kib", "RSS KiB, all parked"),
+    ("rss_0s_kib", "RSS KiB as they end"),
+    ("rss_1s_kib", "RSS KiB 1 s after"),
+    ("rss_2s_kib", "RSS KiB 2 s after"),
+    ("rss_3s_kib", "RSS KiB 3 s after"),
+    ("rss_5s_kib", "RSS KiB 5 s after"),
+    ("rss_10s_kib", "RSS KiB 10 s after"),
+];
 
 /// Whether a larger `key` is better. `value` never is (see `bench/src/lib.rs`); among the
 /// extras, requests per second is.
@@ -463,12 +522,64 @@ pub(crate) fn goals() -> Vec<Goal> {
             },
         ),
         g(
-            "skynet",
-            "skynet at or under Go",
+            "skynet procs=1",
+            "skynet at or under Go at 1 P",
             Ratio {
                 peer: "go",
                 max: 1.0,
             },
+        ),
+        g(
+            "skynet procs=2",
+            "skynet at or under Go at 2 Ps",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        on(
+            "skynet procs=1",
+            "peak_rss_kib",
+            "skynet's peak RSS at most 2x Go's at 1 P",
+            Ratio {
+                peer: "go",
+                max: 2.0,
+            },
+        ),
+        on(
+            "skynet procs=2",
+            "peak_rss_kib",
+            "skynet's peak RSS at most 2x Go's at 2 Ps",
+            Ratio {
+                peer: "go",
+                max: 2.0,
+            },
+        ),
+        g(
+            "spawn procs=1",
+            "spawn+join at or under Go at 1 P",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "spawn procs=2",
+            "spawn+join at or under Go at 2 Ps",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "burst procs=2",
+            "RSS 10 s after a burst within 1.5x of before",
+            Below { max: 1.5 },
+        ),
+        g(
+            "parked hold=10 procs=2",
+            "a goroutine parked 10 s at most 2 KiB",
+            Below { max: 2048.0 },
         ),
         g(
             "chan-threads cap=0",
