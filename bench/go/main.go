@@ -114,6 +114,8 @@ func main() {
 		selectFed()
 	case "skynet":
 		skynetRun()
+	case "burst":
+		burst()
 	case "fairness":
 		fairness()
 	case "mutex":
@@ -205,13 +207,54 @@ func parked() {
 	for ready.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// hold=S: parked for S seconds before the reading; else 50 ms.
+	time.Sleep(max(50*time.Millisecond, time.Duration(param("hold", 0))*time.Second))
 	during := statusKiB("VmRSS:")
 	for _, c := range chans {
 		c <- struct{}{}
 	}
 	wg.Wait()
 	report("bytes_per_g", float64(during-before)*1024/float64(n))
+}
+
+// burst: n goroutines parked at once, then all ended; RSS before, at the height, and each
+// second after for secs seconds. Value: RSS secs after the burst over RSS before it.
+func burst() {
+	n := param("n", 1_000_000)
+	secs := param("secs", 10)
+	time.Sleep(50 * time.Millisecond)
+	before := statusKiB("VmRSS:")
+	var ready atomic.Int64
+	chans := make([]chan struct{}, n)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range chans {
+		c := make(chan struct{})
+		chans[i] = c
+		go func() {
+			ready.Add(1)
+			<-c
+			wg.Done()
+		}()
+	}
+	for ready.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	height := statusKiB("VmRSS:")
+	for _, c := range chans {
+		c <- struct{}{}
+	}
+	wg.Wait()
+	chans = nil
+	extra := []kv{{"before_kib", float64(before)}, {"height_kib", float64(height)}}
+	start := time.Now()
+	var last int64
+	for s := 0; s <= secs; s++ {
+		time.Sleep(time.Until(start.Add(time.Duration(s) * time.Second)))
+		last = statusKiB("VmRSS:")
+		extra = append(extra, kv{fmt.Sprintf("rss_%ds_kib", s), float64(last)})
+	}
+	report("rss_after_over_before", float64(last)/float64(max(before, int64(1))), extra...)
 }
 
 // pingpong: unbuffered round trips between two goroutines.
@@ -350,15 +393,28 @@ func skynet(out chan<- int, num, size, div int) {
 
 func skynetRun() {
 	size := param("size", 1_000_000)
+	// Live goroutines, sampled every 200 us (runtime.NumGoroutine; the sampler is one of them).
+	var stop atomic.Bool
+	peak := make(chan int)
+	go func() {
+		p := 0
+		for !stop.Load() {
+			p = max(p, runtime.NumGoroutine()-1)
+			time.Sleep(200 * time.Microsecond)
+		}
+		peak <- p
+	}()
 	start := time.Now()
 	c := make(chan int)
 	go skynet(c, 0, size, 10)
 	sum := <-c
 	d := time.Since(start)
+	stop.Store(true)
+	peakLive := <-peak
 	if sum != size*(size-1)/2 {
 		panic("skynet: bad sum")
 	}
-	report("ms", ms(d))
+	report("ms", ms(d), kv{"peak_live", float64(peakLive)})
 }
 
 // fairness: n selects over 4 always-ready buffered channels, each refilled after it fires.

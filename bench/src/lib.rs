@@ -282,6 +282,37 @@ pub fn report_hog_ratio(args: &Args, peer: &str, hog: u64, light: u64) {
     report(args, peer, "hog_per_light", ratio, &counts);
 }
 
+/// Samples a count (live goroutines) every 200 us on a plain thread and keeps its peak:
+/// how far a workload fans out at once. [`PeakSampler::stop`] returns the peak.
+pub struct PeakSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+impl PeakSampler {
+    /// Starts sampling `count` every 200 us.
+    pub fn start(count: fn() -> usize) -> PeakSampler {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(Ordering::Relaxed) {
+                peak = peak.max(count());
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            peak.max(count())
+        });
+        PeakSampler { stop, thread }
+    }
+
+    /// Stops sampling; the highest count seen.
+    pub fn stop(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or(0)
+    }
+}
+
 /// Skynet's expected sum for `size` leaves: 0 + 1 + .. + size-1.
 pub fn skynet_sum(size: u64) -> u64 {
     size * (size - 1) / 2

@@ -67,3 +67,8 @@ pub const WAITGROUP_N: usize = 1_000_000;
 pub const ECHO_CONNS: usize = 100;
 /// `echo`: seconds measured (after the warm-up).
 pub const ECHO_SECS: usize = 3;
+
+/// `burst`: goroutines parked at once, then all ended.
+pub const BURST_N: usize = 1_000_000;
+/// `burst`: seconds the RSS is followed after the burst.
+pub const BURST_SECS: usize = 10;

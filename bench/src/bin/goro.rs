@@ -51,6 +51,7 @@ fn dispatch(a: &Args) {
         "spawn" => spawn(a),
         "yield" => yield_(a),
         "parked" => parked(a),
+        "burst" => burst(a),
         "pingpong" => pingpong(a),
         "prodcons" => prodcons(a),
         "select" => select_fed(a),
@@ -185,7 +186,10 @@ fn parked(args: &Args) {
     while ready.load(Ordering::Relaxed) < n {
         gmp_sched::sleep(Duration::from_millis(1));
     }
-    gmp_sched::sleep(Duration::from_millis(50));
+    // `hold=S`: parked for S seconds before the reading (a runtime may shrink long-parked
+    // goroutines); else 50 ms.
+    let hold = Duration::from_secs(args.usize("hold", 0) as u64);
+    gmp_sched::sleep(hold.max(Duration::from_millis(50)));
     let during = rss_kib().unwrap_or(0);
     for c in &chans {
         c.send(()).unwrap();
@@ -193,6 +197,63 @@ fn parked(args: &Args) {
     handles.into_iter().for_each(|h| h.join().unwrap());
     let per = during.saturating_sub(before) as f64 * 1024.0 / n as f64;
     report(args, PEER, "bytes_per_g", per, &[]);
+}
+
+/// `burst`: n goroutines parked at once, then all ended; the RSS before, at its height, and
+/// each second after for `secs` seconds (`rss_<s>s_kib`). Value: RSS `secs` after the burst
+/// over RSS before it.
+fn burst(args: &Args) {
+    let n = args.usize("n", spec::BURST_N);
+    let secs = args.usize("secs", spec::BURST_SECS);
+    // The runtime's threads are up (we run in a goroutine) before the first reading.
+    gmp_sched::sleep(Duration::from_millis(50));
+    let before = rss_kib().unwrap_or(0);
+    let ready = Arc::new(AtomicUsize::new(0));
+    let chans: Vec<Chan<()>> = (0..n).map(|_| Chan::new(0)).collect();
+    let handles: Vec<_> = chans
+        .iter()
+        .map(|c| {
+            let (c, ready) = (c.clone(), ready.clone());
+            // SAFETY: the goroutine holds a channel and an Arc, nothing thread-bound.
+            unsafe {
+                go(move || {
+                    ready.fetch_add(1, Ordering::Relaxed);
+                    c.recv().unwrap();
+                })
+            }
+        })
+        .collect();
+    while ready.load(Ordering::Relaxed) < n {
+        gmp_sched::sleep(Duration::from_millis(1));
+    }
+    let height = rss_kib().unwrap_or(0);
+    for c in &chans {
+        c.send(()).unwrap();
+    }
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    drop(chans);
+    let mut extra = vec![
+        ("before_kib".to_string(), before as f64),
+        ("height_kib".to_string(), height as f64),
+    ];
+    let start = std::time::Instant::now();
+    let mut last = 0;
+    for s in 0..=secs {
+        gmp_sched::sleep(
+            (start + Duration::from_secs(s as u64))
+                .saturating_duration_since(std::time::Instant::now()),
+        );
+        last = rss_kib().unwrap_or(0);
+        extra.push((format!("rss_{s}s_kib"), last as f64));
+    }
+    let extra: Vec<(&str, f64)> = extra.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    report(
+        args,
+        PEER,
+        "rss_after_over_before",
+        last as f64 / before.max(1) as f64,
+        &extra,
+    );
 }
 
 fn pingpong(args: &Args) {
@@ -319,6 +380,7 @@ fn skynet(out: Chan<u64>, num: u64, size: u64, div: u64) {
 
 fn skynet_run(args: &Args) {
     let size = args.usize("size", spec::SKYNET_SIZE) as u64;
+    let sampler = goro_bench::PeakSampler::start(gmp_sched::debug::num_goroutine);
     let (d, sum) = timed(|| {
         let c = Chan::new(0);
         let root = c.clone();
@@ -326,8 +388,9 @@ fn skynet_run(args: &Args) {
         unsafe { go(move || skynet(root, 0, size, 10)) };
         c.recv().unwrap()
     });
+    let peak_live = sampler.stop();
     assert_eq!(sum, skynet_sum(size));
-    report(args, PEER, "ms", ms(d), &[]);
+    report(args, PEER, "ms", ms(d), &[("peak_live", peak_live as f64)]);
 }
 
 fn fairness(args: &Args) {

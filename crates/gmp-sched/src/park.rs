@@ -139,8 +139,8 @@ fn finish_direct(d: DirectPark<'_>) {
         // An unpark came meanwhile: it runs next, after the new G.
         from.status.store(GStatus::Runnable);
         if let Some(old) = p.runnext.put(from) {
-            // SAFETY: the P is pinned by us.
-            unsafe { p.runq() }.push(old);
+            // The P is pinned by us.
+            crate::sched::runq_put(p, old);
         }
     }
     to.status.store(GStatus::Running);

@@ -7,6 +7,9 @@
 //! - spawned or readied from a plain thread: the global queue, then `wake_p`;
 //! - yielding: the local queue's tail.
 //!
+//! A local queue holds at most 256 Gs: a push onto a full one moves its older half, and the
+//! new G, to the global queue (Go's runqput/runqputslow; see `runq_put`).
+//!
 //! Where an M looks for work (`find_runnable`, in Go's order): every 61st tick the global
 //! queue first; `runnext`; the local queue; due timers of every P; the global queue; then, as
 //! a spinning M (at most half the busy Ps' count spin), stealing half of a random victim's
@@ -62,8 +65,8 @@ pub(crate) struct Sched {
     pub(crate) ngoroutine: AtomicUsize,
     pub(crate) next_gid: AtomicU64,
     pub(crate) stacks: StackPool,
-    /// Dead Gs beyond the per-P lists, for reuse.
-    pub(crate) gfree: Mutex<Vec<Arc<G>>>,
+    /// Dead Gs beyond the per-P lists, for reuse (stackless; see `gfree.rs`).
+    pub(crate) gfree: Mutex<crate::gfree::GlobalFree>,
     /// Every live G.
     pub(crate) allgs: Registry,
     /// Ms parked in `stop_locked_m`, waiting for their wired goroutine.
@@ -157,7 +160,7 @@ impl Sched {
             ngoroutine: AtomicUsize::new(0),
             next_gid: AtomicU64::new(1),
             stacks: StackPool::new(cfg.stack_size),
-            gfree: Mutex::new(Vec::new()),
+            gfree: Mutex::new(crate::gfree::GlobalFree::new()),
             allgs: Registry::new(),
             nlockedidle: AtomicUsize::new(0),
             inflight: InFlightCount::new(),
@@ -400,8 +403,7 @@ pub(crate) fn ready(g: Arc<G>) {
     let local = with_p(|p| match p {
         Some(p) => {
             if let Some(old) = p.runnext.put(g) {
-                // SAFETY: `with_p` gives us the P exclusively.
-                unsafe { p.runq() }.push(old);
+                runq_put(p, old);
             }
             Some(true)
         }
@@ -427,6 +429,37 @@ pub(crate) fn ready(g: Arc<G>) {
     }
 }
 
+/// A P's local run queue holds this many Gs before half of them move to the global queue
+/// (Go: `len(p.runq)`, 256).
+const RUNQ_MAX: usize = 256;
+
+/// Puts `g` at the tail of `p`'s local queue (Go: runqput). The caller holds `p`.
+///
+/// A full queue moves its older half, then `g`, to the global queue (Go: runqputslow). This
+/// bound is what keeps a fan-out like skynet depth-first: the queue is FIFO, so without it
+/// the oldest, shallowest Gs would always run first and every level of the tree would be
+/// spawned before any leaf returned (672,000 live goroutines at skynet's peak on one P
+/// against Go's 60,000). With it, old shallow work waits in the global queue, looked at
+/// every 61st tick or when the local queue is empty, while recent deep work runs and ends.
+pub(crate) fn runq_put(p: &P, g: Arc<G>) {
+    // SAFETY: the caller holds `p`, so its queue is ours.
+    let q = unsafe { p.runq() };
+    if q.len() < RUNQ_MAX {
+        q.push(g);
+    } else {
+        runq_put_slow(q, g);
+    }
+}
+
+#[cold]
+fn runq_put_slow(q: &crossbeam_deque::Worker<Arc<G>>, g: Arc<G>) {
+    let global = &get().global;
+    for old in std::iter::from_fn(|| q.pop()).take(RUNQ_MAX / 2) {
+        global.push(old);
+    }
+    global.push(g);
+}
+
 /// Takes back this M's P after a goroutine switched out: it is ours again if it is still
 /// in our generation (running, or in a syscall the goroutine parked inside); otherwise
 /// sysmon gave it away and we run on without one.
@@ -447,8 +480,7 @@ fn reclaim_p(ms: &mut MState) -> Option<&'static P> {
 fn requeue(p: Option<&P>, g: Arc<G>) {
     g.status.store(GStatus::Runnable);
     match p {
-        // SAFETY: we hold `p` in scheduler state.
-        Some(p) => unsafe { p.runq() }.push(g),
+        Some(p) => runq_put(p, g),
         None => {
             get().global.push(g);
             wake_p();
@@ -609,9 +641,11 @@ fn next_g(ms: &mut MState) -> Option<Runnable> {
     if p.timers.next() != u64::MAX {
         p.timers.run(clock::now_nanos());
     }
-    // Every 61st tick, the global queue first, so it cannot starve behind local work.
+    // Every 61st tick, the global queue first, so it cannot starve behind local work. One G
+    // only, as Go's globrunqget(pp, 1): a batch would pull old, shallow work (what
+    // `runq_put` moved out) back in front of the recent work in the local queue.
     if tick % 61 == 0 {
-        if let Some(g) = global_get(p) {
+        if let Some(g) = global_get_one() {
             return Some(found_work(ms, (g, false)));
         }
     }
@@ -635,16 +669,47 @@ fn local_get(p: &P) -> Option<(Arc<G>, bool)> {
     unsafe { p.runq() }.pop().map(|g| (g, false))
 }
 
-/// Takes a batch from the global queue into `p`'s and returns one of them.
-fn global_get(p: &P) -> Option<Arc<G>> {
+/// Takes one G from the global queue.
+fn global_get_one() -> Option<Arc<G>> {
     loop {
-        // SAFETY: the caller holds `p`.
-        match get().global.steal_batch_and_pop(unsafe { p.runq() }) {
+        match get().global.steal() {
             Steal::Success(g) => return Some(g),
             Steal::Empty => return None,
             Steal::Retry => std::hint::spin_loop(),
         }
     }
+}
+
+/// Takes a batch from the global queue into `p`'s and returns one of them (Go:
+/// globrunqgetbatch): `min(len / GOMAXPROCS + 1, RUNQ_MAX / 2)` Gs, Go's share. crossbeam's
+/// own batch stops at a block boundary (at most 63) or half the queue; topping it up to Go's
+/// share matters to the shape of a fan-out: the more of the old work the local queue takes in
+/// at once, the fewer shallow nodes run ahead of the deep ones (skynet at one P, peak live
+/// goroutines: 136,000 taking one G at a time, 120,000 with crossbeam's batch, 108,000 with
+/// Go's).
+fn global_get(p: &P) -> Option<Arc<G>> {
+    let s = get();
+    let want = (s.global.len() / s.gomaxprocs.load(Ordering::Relaxed).max(1) + 1).min(RUNQ_MAX / 2);
+    // SAFETY: the caller holds `p`.
+    let q = unsafe { p.runq() };
+    let g = loop {
+        match s.global.steal_batch_with_limit_and_pop(q, want) {
+            Steal::Success(g) => break g,
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    };
+    // The local queue was empty or nearly (this runs when it had nothing to give), so it has
+    // room for the rest.
+    while q.len() + 1 < want {
+        let before = q.len();
+        match s.global.steal_batch_with_limit(q, want - 1 - before) {
+            Steal::Success(()) => {}
+            Steal::Empty => break,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+    Some(g)
 }
 
 /// Stops spinning after finding work; if this was the last spinning M, wakes another so

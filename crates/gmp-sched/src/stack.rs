@@ -13,6 +13,24 @@
 //! Stacks are never unmapped; a finished goroutine's stack goes back to the pool (a per-P
 //! cache first, then the shared free list) and the next goroutine reuses it.
 //!
+//! Address space: a slab the kernel refuses (`ENOMEM`: an `RLIMIT_AS`, or the commit limit
+//! under strict overcommit) is asked for again at half the size, down to one stack, so a
+//! limit caps the goroutine count near what it really allows instead of at the first slab
+//! that does not fit. Under strict overcommit (`vm.overcommit_memory=2`) the kernel ignores
+//! `MAP_NORESERVE` and charges every reserved byte to the commit limit, used or not: there
+//! slabs stop growing at 256 stacks, so at most one such slab is reserved beyond what the
+//! goroutines use (see docs/architecture.md, "Memory").
+//!
+//! Returning memory (the scavenger, Go's mgcscavenge.go for stacks): the shared free list
+//! keeps its recently used stacks *hot* (their pages are still backed) and those the
+//! scavenger released *clean*. Sysmon calls [`StackPool::scavenge`] about once a second;
+//! the hot stacks that stayed unused through the whole period (the list's low-water mark)
+//! are the ones beyond the working set: their pages go back to the kernel with
+//! `MADV_DONTNEED` (not `MADV_FREE`, whose pages stay in RSS until memory runs short), in a
+//! few calls over address-ordered runs, and the stacks move to the clean list. Guards
+//! survive it: `MADV_GUARD_INSTALL` markers are kept by `MADV_DONTNEED`, and an `mprotect`
+//! guard is a protection, not a page. `get` takes hot stacks first.
+//!
 //! Layout of one slot, low to high addresses: `[guard page][stack ... top)`; stacks grow
 //! down towards their guard, so an overflow faults on it (see `overflow.rs`).
 
@@ -30,6 +48,19 @@ const GUARD_MPROTECT: u8 = 2;
 
 /// The most stacks a per-P cache keeps before it spills half to the shared pool.
 pub(crate) const CACHE_MAX: usize = 64;
+
+/// The most stacks a slab holds (4.3 GB of address space with the default 256 KiB stacks).
+const SLAB_MAX: usize = 16384;
+/// The most stacks a slab holds under strict overcommit, where every reserved byte counts.
+const SLAB_MAX_STRICT: usize = 256;
+/// Hot free stacks the scavenger leaves backed whatever the low-water mark says.
+const SCAVENGE_KEEP: usize = 64;
+
+/// True when the kernel charges every private writable mapping to the commit limit
+/// (`vm.overcommit_memory=2`), `MAP_NORESERVE` or not.
+fn strict_overcommit() -> bool {
+    std::fs::read_to_string("/proc/sys/vm/overcommit_memory").is_ok_and(|v| v.trim() == "2")
+}
 
 pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
@@ -84,15 +115,64 @@ struct Slabs {
     next: usize,
     left: usize,
     count: usize,
+    /// The most stacks a new slab gets (`SLAB_MAX`, or `SLAB_MAX_STRICT`).
+    max: usize,
+}
+
+/// The shared free list (see the top of this file).
+struct Free {
+    /// Stacks whose pages may still be backed; the most recently freed at the end.
+    hot: Vec<Stack>,
+    /// Stacks the scavenger released (no page backed), as runs of adjacent slots: (base of
+    /// the first, count). After a burst these are a few runs, not a million entries.
+    clean: Vec<(usize, usize)>,
+    /// The fewest `hot` held since the last scavenge: that many sat unused all along.
+    low: usize,
+}
+
+impl Free {
+    fn pop(&mut self, size: usize, page: usize) -> Option<Stack> {
+        let s = self.hot.pop().or_else(|| {
+            let (base, n) = self.clean.last_mut()?;
+            *n -= 1;
+            let stack = Stack {
+                base: *base + *n * (page + size),
+                size,
+                page,
+            };
+            if *n == 0 {
+                self.clean.pop();
+            }
+            Some(stack)
+        });
+        self.low = self.low.min(self.hot.len());
+        s
+    }
+}
+
+/// Gives back a Vec's spare room when it is mostly empty (a burst's list, drained).
+fn shrink<T>(v: &mut Vec<T>) {
+    if v.capacity() > 4 * v.len().max(CACHE_MAX) {
+        v.shrink_to(2 * v.len());
+    }
 }
 
 /// Every stack of the runtime: the shared free list and the slabs they come from.
 pub(crate) struct StackPool {
     size: usize,
     page: usize,
-    free: Mutex<Vec<Stack>>,
+    free: Mutex<Free>,
     slabs: Mutex<Slabs>,
     guard_mode: AtomicU8,
+}
+
+/// What one [`StackPool::scavenge`] pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scavenged {
+    /// Stacks whose pages were given back.
+    pub(crate) stacks: usize,
+    /// `madvise` calls it took (address-contiguous stacks share one).
+    pub(crate) calls: usize,
 }
 
 impl StackPool {
@@ -102,11 +182,20 @@ impl StackPool {
         StackPool {
             size: size.div_ceil(page) * page,
             page,
-            free: Mutex::new(Vec::new()),
+            free: Mutex::new(Free {
+                hot: Vec::new(),
+                clean: Vec::new(),
+                low: 0,
+            }),
             slabs: Mutex::new(Slabs {
                 next: 0,
                 left: 0,
                 count: 0,
+                max: if strict_overcommit() {
+                    SLAB_MAX_STRICT
+                } else {
+                    SLAB_MAX
+                },
             }),
             guard_mode: AtomicU8::new(GUARD_UNKNOWN),
         }
@@ -123,14 +212,12 @@ impl StackPool {
                 return Ok(s);
             }
             let mut free = self.free.lock().unwrap();
-            let take = free.len().min(CACHE_MAX / 2);
-            let at = free.len() - take;
-            c.extend(free.drain(at..));
+            c.extend(std::iter::from_fn(|| free.pop(self.size, self.page)).take(CACHE_MAX / 2));
             drop(free);
             if let Some(s) = c.pop() {
                 return Ok(s);
             }
-        } else if let Some(s) = self.free.lock().unwrap().pop() {
+        } else if let Some(s) = self.free.lock().unwrap().pop(self.size, self.page) {
             return Ok(s);
         }
         self.carve()
@@ -143,34 +230,76 @@ impl StackPool {
                 c.push(s);
                 if c.len() > CACHE_MAX {
                     let at = c.len() / 2;
-                    self.free.lock().unwrap().extend(c.drain(at..));
+                    self.free.lock().unwrap().hot.extend(c.drain(at..));
                 }
             }
-            None => self.free.lock().unwrap().push(s),
+            None => self.free.lock().unwrap().hot.push(s),
         }
+    }
+
+    /// Gives back the pages of the free stacks that went unused since the last call, beyond
+    /// `SCAVENGE_KEEP` (sysmon, about once a second; see the top of this file).
+    pub(crate) fn scavenge(&self) -> Scavenged {
+        let mut cold = {
+            let mut free = self.free.lock().unwrap();
+            let n = free.low.saturating_sub(SCAVENGE_KEEP);
+            // The bottom of `hot` is the longest unused.
+            let cold: Vec<Stack> = free.hot.drain(..n).collect();
+            free.low = free.hot.len();
+            cold
+        };
+        if cold.is_empty() {
+            return Scavenged::default();
+        }
+        cold.sort_unstable_by_key(|s| s.base);
+        // Address-ordered runs of whole slots, one madvise each.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for s in &cold {
+            match runs.last_mut() {
+                Some((_, hi)) if *hi == s.base => *hi = s.top(),
+                _ => runs.push((s.base, s.top())),
+            }
+        }
+        for &(lo, hi) in &runs {
+            // SAFETY: `[lo, hi)` covers whole slots of stacks that are on no goroutine (we
+            // took them off the free list): nobody reads or writes them until they are
+            // handed out again, and then they read as zero, as fresh slab pages do. Guards
+            // stay (see the top of this file).
+            unsafe { libc::madvise(lo as *mut _, hi - lo, libc::MADV_DONTNEED) };
+        }
+        let slot = self.page + self.size;
+        let mut free = self.free.lock().unwrap();
+        free.clean
+            .extend(runs.iter().map(|&(lo, hi)| (lo, (hi - lo) / slot)));
+        shrink(&mut free.hot);
+        Scavenged {
+            stacks: cold.len(),
+            calls: runs.len(),
+        }
+    }
+
+    /// Free stacks in the shared list: (hot, clean).
+    #[cfg(test)]
+    fn free_counts(&self) -> (usize, usize) {
+        let free = self.free.lock().unwrap();
+        (free.hot.len(), free.clean.iter().map(|r| r.1).sum())
     }
 
     fn carve(&self) -> io::Result<Stack> {
         let slot = self.page + self.size;
         let mut slabs = self.slabs.lock().unwrap();
         if slabs.left == 0 {
-            let n = (64usize << slabs.count.min(8)).min(16384);
-            let len = n * slot;
-            // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
-            let p = unsafe {
-                libc::mmap(
-                    ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
-                    -1,
-                    0,
-                )
+            let mut n = (64usize << slabs.count.min(8)).min(slabs.max);
+            // Half the size after each refusal: an address-space or commit limit then caps
+            // the goroutines near what it allows, not at the first slab that does not fit.
+            let p = loop {
+                match map_slab(n * slot) {
+                    Ok(p) => break p,
+                    Err(e) if n > 1 && e.raw_os_error() == Some(libc::ENOMEM) => n /= 2,
+                    Err(e) => return Err(e),
+                }
             };
-            if p == libc::MAP_FAILED {
-                return Err(io::Error::last_os_error());
-            }
-            slabs.next = p as usize;
+            slabs.next = p;
             slabs.left = n;
             slabs.count += 1;
         }
@@ -216,6 +345,25 @@ impl StackPool {
     }
 }
 
+/// Reserves `len` bytes of stack slab (see the top of this file).
+fn map_slab(len: usize) -> io::Result<usize> {
+    // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +396,44 @@ mod tests {
             pool.put(s, Some(&mut cache));
         }
         assert!(cache.len() <= CACHE_MAX);
+    }
+
+    #[test]
+    fn scavenge_releases_the_stacks_unused_for_a_whole_period() {
+        let pool = StackPool::new(16 * 1024);
+        let extra = 10;
+        let stacks: Vec<Stack> = (0..SCAVENGE_KEEP + extra)
+            .map(|_| pool.get(None).unwrap())
+            .collect();
+        let marks: Vec<usize> = stacks.iter().map(|s| s.top() - 8).collect();
+        for &m in &marks {
+            // SAFETY: `m` is in a stack we hold, mapped and writable.
+            unsafe { (m as *mut u64).write(0xFEED) };
+        }
+        for s in stacks {
+            pool.put(s, None);
+        }
+        // The gets emptied the list during this period: nothing sat unused all along.
+        assert_eq!(pool.scavenge().stacks, 0);
+        // A whole period untouched: all but SCAVENGE_KEEP go, the longest unused first.
+        let r = pool.scavenge();
+        assert_eq!(r.stacks, extra);
+        assert!((1..=extra).contains(&r.calls), "{r:?}");
+        assert_eq!(pool.free_counts(), (SCAVENGE_KEEP, extra));
+        for (i, &m) in marks.iter().enumerate() {
+            // SAFETY: `m` is in a slab the pool keeps mapped; no one uses these stacks.
+            let v = unsafe { (m as *const u64).read_volatile() };
+            assert_eq!(v, if i < extra { 0 } else { 0xFEED }, "stack {i}");
+        }
+        // Used again in the next period: its low-water mark keeps them.
+        let again: Vec<Stack> = (0..5).map(|_| pool.get(None).unwrap()).collect();
+        for s in again {
+            pool.put(s, None);
+        }
+        assert_eq!(pool.scavenge().stacks, 0);
+        // Hot ones are handed out before clean ones.
+        let s = pool.get(None).unwrap();
+        // SAFETY: as above; we hold `s`.
+        assert_eq!(unsafe { ((s.top() - 8) as *const u64).read() }, 0xFEED);
     }
 }

@@ -8,7 +8,10 @@
 //!   next safe point queues it globally (`preempt_point`, any blocking call);
 //! - runs timers more than 1 ms overdue (their P's M may be stuck, or the P retired);
 //! - polls the netpoller if nobody has for 10 ms;
-//! - wakes an idle P when the global queue has work.
+//! - wakes an idle P when the global queue has work;
+//! - once a second, scavenges: frees the dead Gs and gives back the pages of the free stacks
+//!   that went unused for that second (`gfree::scavenge`; Go's background scavenger returns
+//!   heap pages likewise), so a burst's memory comes back within about two seconds.
 
 use crate::clock::{nanos, now_nanos, COARSE_NOW};
 use crate::netpoll;
@@ -26,6 +29,8 @@ const HOG_NS: u64 = 10_000_000;
 const SYSCALL_NS: u64 = 20_000;
 const POLL_NS: u64 = 10_000_000;
 const TIMER_LATE_NS: u64 = 1_000_000;
+/// How often the scavenger runs.
+const SCAVENGE_NS: u64 = 1_000_000_000;
 
 static START: Once = Once::new();
 
@@ -77,6 +82,7 @@ fn run() {
     let trace = crate::dump::schedtrace_period(std::env::var("GODEBUG").ok().as_deref());
     let started = Instant::now();
     let mut next_trace = started;
+    let mut next_scavenge = 0;
     loop {
         if quiet == 0 {
             delay = MIN_DELAY;
@@ -113,6 +119,10 @@ fn run() {
             }
         }
         acted |= retake(real, now, &mut seen);
+        if real >= next_scavenge {
+            crate::gfree::scavenge();
+            next_scavenge = real + SCAVENGE_NS;
+        }
         if !s.global.is_empty() {
             wake_p();
         }

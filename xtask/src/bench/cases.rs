@@ -19,6 +19,8 @@ pub(crate) enum Group {
     Net,
     /// Issue 15: network at scale (HTTP under wrk, many idle connections).
     NetScale,
+    /// Issue 14: memory (skynet's peak, stacks given back, parked goroutines).
+    Memory,
 }
 
 impl Group {
@@ -29,6 +31,7 @@ impl Group {
         Group::Sysmon,
         Group::Net,
         Group::NetScale,
+        Group::Memory,
     ];
 
     /// Short name, used in file names (`docs/bench-sched.svg`).
@@ -40,6 +43,7 @@ impl Group {
             Group::Sysmon => "sysmon",
             Group::Net => "net",
             Group::NetScale => "net-scale",
+            Group::Memory => "memory",
         }
     }
 
@@ -53,6 +57,9 @@ impl Group {
             Group::Net => "Netpoller (issue 6): TCP echo server",
             Group::NetScale => {
                 "Network at scale (issue 15): HTTP plaintext under wrk, idle connections"
+            }
+            Group::Memory => {
+                "Memory (issue 14): skynet's peak, a burst given back, parked goroutines"
             }
         }
     }
@@ -97,7 +104,7 @@ impl Case {
     }
 
     fn shows_procs(&self) -> bool {
-        matches!(self.workload, "pingpong" | "yield")
+        matches!(self.workload, "pingpong" | "yield") || self.group == Group::Memory
     }
 
     /// The parameters `peer` runs with, scaled for `--quick`.
@@ -208,14 +215,6 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         cpus,
         &["goro", "go", "tokio", "crossbeam", "flume"],
         "ns/select",
-    ));
-    v.push(case(
-        Chan,
-        "skynet",
-        &[("size", 1_000_000)],
-        cpus,
-        &["goro", "go", "may", "tokio"],
-        "ms",
     ));
     v.push(case(
         Chan,
@@ -387,6 +386,54 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
         ("server_rss_kib", "server RSS KiB"),
     ];
     v.push(idle);
+    // Issue 14: memory. Skynet moved here from issue 3, at 1 and 2 Ps, with its peak RSS and
+    // the live goroutines at its peak (sampled every 200 us) beside its time.
+    for procs in [1, 2.min(cpus).max(1)] {
+        let mut skynet = case(
+            Memory,
+            "skynet",
+            &[("size", 1_000_000)],
+            procs,
+            &["goro", "go", "may", "tokio"],
+            "ms",
+        );
+        skynet.extras = vec![
+            ("peak_rss_kib", "peak RSS KiB"),
+            ("peak_live", "live goroutines at the peak"),
+        ];
+        v.push(skynet);
+        let mut spawn = case(
+            Memory,
+            "spawn",
+            &[("n", 1_000_000)],
+            procs,
+            &["goro", "go"],
+            "ns/spawn",
+        );
+        spawn.extras = vec![("peak_rss_kib", "peak RSS KiB")];
+        v.push(spawn);
+    }
+    let two = 2.min(cpus).max(1);
+    let mut burst = case(
+        Memory,
+        "burst",
+        &[("n", 1_000_000), ("secs", 10)],
+        two,
+        &["goro", "go"],
+        "RSS 10 s after / before",
+    );
+    burst.extras = BURST_EXTRAS.to_vec();
+    v.push(burst);
+    let mut parked_long = case(
+        Memory,
+        "parked",
+        &[("n", 100_000), ("hold", 10)],
+        two,
+        &["goro", "go", "may", "tokio"],
+        "bytes/G",
+    );
+    parked_long.overrides.push(("may", "n", 30_000));
+    v.push(parked_long);
     v
 }
 
@@ -398,6 +445,18 @@ pub(crate) const HTTP_CONNS: [usize; 3] = [256, 1_024, 10_000];
 pub(crate) fn client_driven(workload: &str) -> bool {
     matches!(workload, "echo" | "http" | "idle")
 }
+
+/// The rows of `burst`: RSS before, at the burst's height, and after it ended.
+pub(crate) const BURST_EXTRAS: [(&str, &str); 8] = [
+    ("before_kib", "RSS KiB before"),
+    ("height_kib", "RSS KiB, all parked"),
+    ("rss_0s_kib", "RSS KiB as they end"),
+    ("rss_1s_kib", "RSS KiB 1 s after"),
+    ("rss_2s_kib", "RSS KiB 2 s after"),
+    ("rss_3s_kib", "RSS KiB 3 s after"),
+    ("rss_5s_kib", "RSS KiB 5 s after"),
+    ("rss_10s_kib", "RSS KiB 10 s after"),
+];
 
 /// Whether a larger `key` is better. `value` never is (see `bench/src/lib.rs`); among the
 /// extras, requests per second is.
@@ -521,12 +580,64 @@ pub(crate) fn goals() -> Vec<Goal> {
             },
         ),
         g(
-            "skynet",
-            "skynet at or under Go",
+            "skynet procs=1",
+            "skynet at or under Go at 1 P",
             Ratio {
                 peer: "go",
                 max: 1.0,
             },
+        ),
+        g(
+            "skynet procs=2",
+            "skynet at or under Go at 2 Ps",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        on(
+            "skynet procs=1",
+            "peak_rss_kib",
+            "skynet's peak RSS at most 2x Go's at 1 P",
+            Ratio {
+                peer: "go",
+                max: 2.0,
+            },
+        ),
+        on(
+            "skynet procs=2",
+            "peak_rss_kib",
+            "skynet's peak RSS at most 2x Go's at 2 Ps",
+            Ratio {
+                peer: "go",
+                max: 2.0,
+            },
+        ),
+        g(
+            "spawn procs=1",
+            "spawn+join at or under Go at 1 P",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "spawn procs=2",
+            "spawn+join at or under Go at 2 Ps",
+            Ratio {
+                peer: "go",
+                max: 1.0,
+            },
+        ),
+        g(
+            "burst procs=2",
+            "RSS 10 s after a burst within 1.5x of before",
+            Below { max: 1.5 },
+        ),
+        g(
+            "parked hold=10 procs=2",
+            "a goroutine parked 10 s at most 2 KiB",
+            Below { max: 2048.0 },
         ),
         g(
             "chan-threads cap=0",

@@ -440,7 +440,14 @@ const WORKLOADS: &str = "\
 - `select`: one goroutine selecting over 4 channels of capacity 100, each fed by its own
   goroutine until closed. Value: ns per select.
 - `skynet`: the classic: 1,111,111 goroutines in a tree of ten children each, sums sent back on
-  channels. Value: ms.
+  channels. Value: ms; rows below: the peak RSS and the live goroutines at the peak (goro:
+  `debug::num_goroutine` sampled every 200 us from a thread; Go: `runtime.NumGoroutine` from a
+  goroutine sleeping 200 us), which says how breadth-first the tree was expanded.
+- `burst`: a million goroutines parked at once, then all ended; the RSS before, at the height,
+  and each second for 10 s after. Value: RSS 10 s after over RSS before (chart below the
+  memory table).
+- `parked hold=10`: as `parked`, with the reading taken after the goroutines have been parked
+  for 10 s.
 - `fairness`: 1,000,000 selects over 4 always-ready channels (each refilled after it fires).
   Value: the largest distance of any case's share from 25%, in percentage points.
 - `chan-threads`: goro's channel used from two plain OS threads (one sends, one receives),
@@ -641,6 +648,7 @@ pub(crate) fn write(
         std::fs::write(dir.join(&file), svg::chart(group.title(), &rows, &peers))?;
         let _ = writeln!(md, "\n![{}]({file})\n", group.title());
     }
+    burst_curve(dir, measured, &mut md)?;
     let _ = writeln!(md, "## What each workload measures\n\n{WORKLOADS}");
     let _ = writeln!(
         md,
@@ -691,4 +699,68 @@ pub(crate) fn write(
         );
     }
     std::fs::write(dir.join("benchmarks.md"), md)
+}
+
+/// The `burst` case's RSS over time, a chart and a table (issue 14): what each peer gives
+/// back after a million goroutines end.
+fn burst_curve(dir: &Path, measured: &[Measured], md: &mut String) -> std::io::Result<()> {
+    let of_burst: Vec<&Measured> = measured
+        .iter()
+        .filter(|m| m.case.workload == "burst")
+        .collect();
+    let series: Vec<(&str, Vec<(f64, f64)>)> = of_burst
+        .iter()
+        .map(|m| {
+            let mut pts: Vec<(f64, f64)> = [("before_kib", -2.0), ("height_kib", -1.0)]
+                .iter()
+                .filter_map(|&(k, t)| Some((t, m.median(k)?)))
+                .collect();
+            pts.extend(
+                (0..=60).filter_map(|s| Some((s as f64, m.median(&format!("rss_{s}s_kib"))?))),
+            );
+            (m.peer, pts)
+        })
+        .filter(|(_, pts)| !pts.is_empty())
+        .collect();
+    if series.is_empty() {
+        return Ok(());
+    }
+    let label = of_burst[0].case.label();
+    let _ = writeln!(
+        md,
+        "### After a burst: `{label}`\n\nA million goroutines parked at once, then all ended; \
+         the process's RSS before, at the height, and each second after (medians, MiB).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| t | {} |",
+        series.iter().map(|s| s.0).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(md, "|---|{}", "---|".repeat(series.len()));
+    let times: Vec<f64> = series[0].1.iter().map(|p| p.0).collect();
+    for t in times {
+        let name = if t < -1.5 {
+            "before".to_string()
+        } else if t < 0.0 {
+            "all parked".to_string()
+        } else {
+            format!("{t} s after")
+        };
+        let cells: Vec<String> = series
+            .iter()
+            .map(|(_, pts)| {
+                pts.iter()
+                    .find(|p| p.0 == t)
+                    .map_or("-".into(), |p| num(p.1 / 1024.0))
+            })
+            .collect();
+        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+    }
+    let file = "bench-burst.svg";
+    std::fs::write(
+        dir.join(file),
+        svg::curve("RSS after a burst (issue 14)", &series),
+    )?;
+    let _ = writeln!(md, "\n![RSS after a burst]({file})\n");
+    Ok(())
 }

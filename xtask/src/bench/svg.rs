@@ -139,6 +139,108 @@ pub(crate) fn chart(title: &str, rows: &[Row], peers: &[&str]) -> String {
     svg
 }
 
+/// A line chart of RSS over time, one line per peer (log scale: a burst's height and what
+/// stays after it differ a thousandfold). `series`: (peer, [(seconds, KiB)]).
+pub(crate) fn curve(title: &str, series: &[(&str, Vec<(f64, f64)>)]) -> String {
+    const H: f64 = 300.0;
+    const X0: f64 = 70.0;
+    const X1: f64 = WIDTH - 110.0;
+    const Y0: f64 = 50.0;
+    const Y1: f64 = H - 40.0;
+    let points = series.iter().flat_map(|(_, p)| p.iter());
+    let t_max = points.clone().map(|p| p.0).fold(1.0, f64::max);
+    let lo = points
+        .clone()
+        .map(|p| p.1)
+        .fold(f64::MAX, f64::min)
+        .max(1.0)
+        .log10()
+        .floor();
+    let hi = points
+        .map(|p| p.1)
+        .fold(1.0, f64::max)
+        .log10()
+        .ceil()
+        .max(lo + 1.0);
+    // Two slots left of 0 s: before the burst (-2) and at its height (-1).
+    let x = |t: f64| X0 + (t + 2.0) / (t_max + 2.0) * (X1 - X0);
+    let y = |kib: f64| Y1 - (kib.max(1.0).log10() - lo) / (hi - lo) * (Y1 - Y0);
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{H}" viewBox="0 0 {WIDTH} {H}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="18" font-size="14" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="34" fill="dimgray">RSS (log scale; medians) before the burst (t &lt; 0), with every goroutine parked, then each second after they all ended</text>"#
+    );
+    let mut e = lo;
+    while e <= hi {
+        let yy = y(10f64.powf(e));
+        let label = match e as i32 {
+            k if k >= 6 => format!("{} GiB", 10f64.powi(k - 6)),
+            k if k >= 3 => format!("{} MiB", 10f64.powi(k - 3)),
+            k => format!("{} KiB", 10f64.powi(k)),
+        };
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{X0}" y1="{yy:.1}" x2="{X1}" y2="{yy:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="dimgray">{label}</text>"##,
+            X0 - 4.0,
+            yy + 4.0
+        );
+        e += 1.0;
+    }
+    for (t, name) in [(-2.0, "before"), (-1.0, "parked")] {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="dimgray">{name}</text>"#,
+            x(t),
+            Y1 + 16.0
+        );
+    }
+    let mut t = 0.0;
+    while t <= t_max {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="dimgray">{t} s</text>"#,
+            x(t),
+            Y1 + 16.0
+        );
+        t += (t_max / 10.0).ceil().max(1.0);
+    }
+    let colours = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a"];
+    for (i, (peer, pts)) in series.iter().enumerate() {
+        let colour = colours[i % colours.len()];
+        let path: Vec<String> = pts
+            .iter()
+            .map(|&(t, kib)| format!("{:.1},{:.1}", x(t), y(kib)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+            path.join(" ")
+        );
+        if let Some(&(t, kib)) = pts.last() {
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" fill="{colour}">{} ({} MiB)</text>"#,
+                x(t) + 6.0,
+                y(kib) + 4.0,
+                esc(peer),
+                num(kib / 1024.0)
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +279,15 @@ mod tests {
         assert_eq!(svg.matches("<rect").count(), 2); // background + one bar
         assert!(svg.contains("spawn &lt;n&gt;"));
         assert!(svg.contains("0.500x"));
+    }
+
+    #[test]
+    fn draws_a_line_per_peer() {
+        let goro = vec![(0.0, 3_000.0), (1.0, 3_000_000.0), (2.0, 9_000.0)];
+        let go = vec![(0.0, 4_000.0), (1.0, 2_800_000.0), (2.0, 2_800_000.0)];
+        let svg = curve("t", &[("goro", goro), ("go", go)]);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert!(svg.contains("goro (8.79 MiB)"), "{svg}");
+        assert!(svg.contains("1 GiB"));
     }
 }
