@@ -79,6 +79,17 @@ use syn::{FnArg, Ident, ItemFn, Lit, Token};
 /// }
 /// ```
 ///
+/// A `main` that starts no goroutine needs no parameter; it still blocks as a goroutine:
+///
+/// ```
+/// // SAFETY: main keeps no thread-bound state across a blocking call.
+/// #[goro::main(unsafe)]
+/// fn main() {
+///     assert!(goro::debug::goroutine_id().is_some());
+///     goro::sleep(std::time::Duration::from_millis(1)); // parks main, not its thread
+/// }
+/// ```
+///
 /// Without the promise, or with an argument it does not know, it does not compile:
 ///
 /// ```compile_fail
