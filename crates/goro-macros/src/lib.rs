@@ -41,6 +41,9 @@ use syn::{FnArg, Ident, ItemFn, Lit, Token};
 /// | `gomaxprocs = N` | the number of Ps, 1 to 2^31 - 1 (else `GOMAXPROCS` or the CPU count) |
 /// | `stack_size = N` | bytes per goroutine stack, or a string with a `K`/`M` suffix (`"1M"`); at least `goro::MIN_STACK_SIZE` (else `GORO_STACK_SIZE` or 256 KiB) |
 ///
+/// The expansion names the library as `::goro` (the `goroutines` package builds a library
+/// of that name), so a crate must not rename that dependency.
+///
 /// `main` takes no parameter, or one `goro::Spawner`: the promise, for starting goroutines.
 /// It may return anything a Rust `main` may (`()`, `Result<(), E>` with `E: Debug`, an
 /// `ExitCode`): an `Err` is printed as Rust's `main` prints it and the exit status is 1.
@@ -76,6 +79,17 @@ use syn::{FnArg, Ident, ItemFn, Lit, Token};
 ///     conn.write_all(&buf)?;
 ///     assert_eq!(client.join().unwrap()?, b"ping");
 ///     Ok(())
+/// }
+/// ```
+///
+/// A `main` that starts no goroutine needs no parameter; it still blocks as a goroutine:
+///
+/// ```
+/// // SAFETY: main keeps no thread-bound state across a blocking call.
+/// #[goro::main(unsafe)]
+/// fn main() {
+///     assert!(goro::debug::goroutine_id().is_some());
+///     goro::sleep(std::time::Duration::from_millis(1)); // parks main, not its thread
 /// }
 /// ```
 ///

@@ -48,27 +48,22 @@ fn main(sp: Spawner) -> Result<(), String> {
     check("the Go echo server accepts in the main goroutine", || {
         echo_server(sp)
     });
-    check("a deadlocked main is Go's fatal error, exit 2", || {
-        let out = child("deadlock");
-        assert_eq!(out.status.code(), Some(2), "{out:?}");
-        assert!(
-            stderr(&out).contains("all goroutines are asleep - deadlock!"),
-            "{out:?}"
-        );
-    });
-    check("an Err from main is printed and exits 1", || {
-        let out = child("error");
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
-        assert!(
-            stderr(&out).contains("Error: \"no config file\""),
-            "{out:?}"
-        );
-    });
-    check("a panic in main exits 101 with its message", || {
-        let out = child("panic");
-        assert_eq!(out.status.code(), Some(101), "{out:?}");
-        assert!(stderr(&out).contains("main panicked"), "{out:?}");
-    });
+    let endings = [
+        (
+            "deadlock",
+            2,
+            "fatal error: all goroutines are asleep - deadlock!",
+        ),
+        ("error", 1, "Error: \"no config file\""),
+        ("panic", 101, "main panicked"),
+    ];
+    for (case, code, says) in endings {
+        check(&format!("a main ending in {case} exits {code}"), || {
+            let out = child(case);
+            assert_eq!(out.status.code(), Some(code), "{out:?}");
+            assert!(stderr(&out).contains(says), "{out:?}");
+        });
+    }
     println!("\ntest result: ok. 5 passed; 0 failed");
     Ok(())
 }
