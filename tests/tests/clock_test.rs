@@ -11,7 +11,7 @@
 
 use goro::testing::{advance, pause, resume, set_auto_advance};
 use goro::{after, select, Chan, Context, ContextError, RecvTimeoutError};
-use goro_test_support::{each_mode, go, goroutine, in_child, tcp_pair};
+use goro_test_support::{each_mode, go, goroutine, in_child, tcp_pair, wait_until};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -231,6 +231,29 @@ fn misuse_panics_clearly() {
         pause();
         let m = msg(std::panic::catch_unwind(pause));
         assert!(m.contains("already paused"), "{m}");
+        resume();
+    });
+}
+
+/// A goroutine sleeping `Duration::MAX` (Go's maxWhen: pending forever) neither makes
+/// auto-advance jump the clock to the end of its range nor spin: the other timers fire in
+/// order, and once only the forever sleeper is left the clock stays where the last timer put
+/// it while every P goes idle.
+#[test]
+fn auto_advance_ignores_a_sleep_forever() {
+    in_child("auto_advance_ignores_a_sleep_forever", &[], || {
+        pause();
+        let _forever = goroutine(|| goro::sleep(Duration::MAX));
+        let t0 = goro::now();
+        let body = goroutine(move || {
+            goro::sleep(HOUR);
+            assert_eq!(goro::now(), t0 + HOUR);
+            let c = after(SEC);
+            assert_eq!(c.recv(), Some(t0 + HOUR + SEC));
+        });
+        body.join().unwrap();
+        wait_until(|| goro::debug::metrics().idle_procs == goro::gomaxprocs());
+        assert_eq!(goro::now(), t0 + HOUR + SEC, "the clock jumped");
         resume();
     });
 }

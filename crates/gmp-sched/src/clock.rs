@@ -53,7 +53,7 @@ const REAL: u64 = u64::MAX;
 const PAUSED_BIT: u64 = 1 << 63;
 /// The furthest a paused clock goes (about 292 years): its time must fit beside
 /// `PAUSED_BIT` without reading as `REAL`.
-const MAX_PAUSED: u64 = PAUSED_BIT - 2;
+pub(crate) const MAX_PAUSED: u64 = PAUSED_BIT - 2;
 
 /// The clock's state word (see the table at the top of this file).
 static STATE: AtomicU64 = AtomicU64::new(REAL);

@@ -981,7 +981,9 @@ fn auto_advance() -> bool {
             break next;
         }
     };
-    if next == u64::MAX {
+    // No timer, or only ones past the paused clock's range (a sleep of `Duration::MAX`):
+    // nothing to advance to.
+    if next > clock::MAX_PAUSED {
         return false;
     }
     let c = clock::Control::lock();

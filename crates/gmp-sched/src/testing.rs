@@ -129,7 +129,7 @@ pub fn advance(d: Duration) {
                     .map(|p| p.timers.next())
                     .min()
                     .unwrap_or(u64::MAX);
-            if next > target {
+            if next > target || next > clock::MAX_PAUSED {
                 break;
             }
             c.set(next);
