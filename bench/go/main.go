@@ -187,10 +187,9 @@ func yield() {
 	report("ns_per_yield", nsPer(time.Since(start), 2*n))
 }
 
-// parked: n goroutines, each blocked receiving on its own channel.
-func parked() {
-	n := param("n", 100_000)
-	before := statusKiB("VmRSS:")
+// parkMany starts n goroutines, each blocked receiving on its own channel, and returns once
+// all have started; release ends them all and waits for them.
+func parkMany(n int) (release func()) {
 	var ready atomic.Int64
 	chans := make([]chan struct{}, n)
 	var wg sync.WaitGroup
@@ -207,13 +206,23 @@ func parked() {
 	for ready.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
+	return func() {
+		for _, c := range chans {
+			c <- struct{}{}
+		}
+		wg.Wait()
+	}
+}
+
+// parked: n goroutines, each blocked receiving on its own channel.
+func parked() {
+	n := param("n", 100_000)
+	before := statusKiB("VmRSS:")
+	release := parkMany(n)
 	// hold=S: parked for S seconds before the reading; else 50 ms.
 	time.Sleep(max(50*time.Millisecond, time.Duration(param("hold", 0))*time.Second))
 	during := statusKiB("VmRSS:")
-	for _, c := range chans {
-		c <- struct{}{}
-	}
-	wg.Wait()
+	release()
 	report("bytes_per_g", float64(during-before)*1024/float64(n))
 }
 
@@ -224,28 +233,9 @@ func burst() {
 	secs := param("secs", 10)
 	time.Sleep(50 * time.Millisecond)
 	before := statusKiB("VmRSS:")
-	var ready atomic.Int64
-	chans := make([]chan struct{}, n)
-	var wg sync.WaitGroup
-	wg.Add(n)
-	for i := range chans {
-		c := make(chan struct{})
-		chans[i] = c
-		go func() {
-			ready.Add(1)
-			<-c
-			wg.Done()
-		}()
-	}
-	for ready.Load() < int64(n) {
-		time.Sleep(time.Millisecond)
-	}
+	release := parkMany(n)
 	height := statusKiB("VmRSS:")
-	for _, c := range chans {
-		c <- struct{}{}
-	}
-	wg.Wait()
-	chans = nil
+	release()
 	extra := []kv{{"before_kib", float64(before)}, {"height_kib", float64(height)}}
 	start := time.Now()
 	var last int64

@@ -165,49 +165,9 @@ fn yield_(args: &Args) {
     report(args, PEER, "ns_per_yield", ns_per(d, 2 * n), &[]);
 }
 
-fn parked(args: &Args) {
-    let n = args.usize("n", spec::PARKED_N);
-    let before = rss_kib().unwrap_or(0);
-    let ready = Arc::new(AtomicUsize::new(0));
-    let mut chans = Vec::with_capacity(n);
-    let mut handles = Vec::with_capacity(n);
-    for _ in 0..n {
-        let c = Chan::<()>::new(0);
-        let (c2, ready) = (c.clone(), ready.clone());
-        chans.push(c);
-        // SAFETY: the goroutine holds a channel and an Arc, nothing thread-bound.
-        handles.push(unsafe {
-            go(move || {
-                ready.fetch_add(1, Ordering::Relaxed);
-                c2.recv().unwrap();
-            })
-        });
-    }
-    while ready.load(Ordering::Relaxed) < n {
-        gmp_sched::sleep(Duration::from_millis(1));
-    }
-    // `hold=S`: parked for S seconds before the reading (a runtime may shrink long-parked
-    // goroutines); else 50 ms.
-    let hold = Duration::from_secs(args.usize("hold", 0) as u64);
-    gmp_sched::sleep(hold.max(Duration::from_millis(50)));
-    let during = rss_kib().unwrap_or(0);
-    for c in &chans {
-        c.send(()).unwrap();
-    }
-    handles.into_iter().for_each(|h| h.join().unwrap());
-    let per = during.saturating_sub(before) as f64 * 1024.0 / n as f64;
-    report(args, PEER, "bytes_per_g", per, &[]);
-}
-
-/// `burst`: n goroutines parked at once, then all ended; the RSS before, at its height, and
-/// each second after for `secs` seconds (`rss_<s>s_kib`). Value: RSS `secs` after the burst
-/// over RSS before it.
-fn burst(args: &Args) {
-    let n = args.usize("n", spec::BURST_N);
-    let secs = args.usize("secs", spec::BURST_SECS);
-    // The runtime's threads are up (we run in a goroutine) before the first reading.
-    gmp_sched::sleep(Duration::from_millis(50));
-    let before = rss_kib().unwrap_or(0);
+/// Starts `n` goroutines, each blocked receiving on its own channel, and returns once all
+/// have started; the returned function ends them all and joins them.
+fn park_many(n: usize) -> impl FnOnce() {
     let ready = Arc::new(AtomicUsize::new(0));
     let chans: Vec<Chan<()>> = (0..n).map(|_| Chan::new(0)).collect();
     let handles: Vec<_> = chans
@@ -226,12 +186,40 @@ fn burst(args: &Args) {
     while ready.load(Ordering::Relaxed) < n {
         gmp_sched::sleep(Duration::from_millis(1));
     }
-    let height = rss_kib().unwrap_or(0);
-    for c in &chans {
-        c.send(()).unwrap();
+    move || {
+        for c in &chans {
+            c.send(()).unwrap();
+        }
+        handles.into_iter().for_each(|h| h.join().unwrap());
     }
-    handles.into_iter().for_each(|h| h.join().unwrap());
-    drop(chans);
+}
+
+fn parked(args: &Args) {
+    let n = args.usize("n", spec::PARKED_N);
+    let before = rss_kib().unwrap_or(0);
+    let release = park_many(n);
+    // `hold=S`: parked for S seconds before the reading (a runtime may shrink long-parked
+    // goroutines); else 50 ms.
+    let hold = Duration::from_secs(args.usize("hold", 0) as u64);
+    gmp_sched::sleep(hold.max(Duration::from_millis(50)));
+    let during = rss_kib().unwrap_or(0);
+    release();
+    let per = during.saturating_sub(before) as f64 * 1024.0 / n as f64;
+    report(args, PEER, "bytes_per_g", per, &[]);
+}
+
+/// `burst`: n goroutines parked at once, then all ended; the RSS before, at its height, and
+/// each second after for `secs` seconds (`rss_<s>s_kib`). Value: RSS `secs` after the burst
+/// over RSS before it.
+fn burst(args: &Args) {
+    let n = args.usize("n", spec::BURST_N);
+    let secs = args.usize("secs", spec::BURST_SECS);
+    // The runtime's threads are up (we run in a goroutine) before the first reading.
+    gmp_sched::sleep(Duration::from_millis(50));
+    let before = rss_kib().unwrap_or(0);
+    let release = park_many(n);
+    let height = rss_kib().unwrap_or(0);
+    release();
     let mut extra = vec![
         ("before_kib".to_string(), before as f64),
         ("height_kib".to_string(), height as f64),

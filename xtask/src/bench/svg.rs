@@ -95,20 +95,10 @@ pub(crate) fn chart(title: &str, rows: &[Row], peers: &[&str]) -> String {
         y += 6.0;
     }
     let height = y + 10.0;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="8" y="18" font-size="14" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="8" y="34" fill="dimgray">goro / peer (log scale; medians, peers measured in the same run): green where goro wins, left of 1 except in rows where higher is better</text>"#
+    let mut svg = head(
+        height,
+        title,
+        "goro / peer (log scale; medians, peers measured in the same run): green where goro wins, left of 1 except in rows where higher is better",
     );
     // Grid: a line per power of two, labelled on top.
     let mut k = -AXIS;
@@ -139,6 +129,27 @@ pub(crate) fn chart(title: &str, rows: &[Row], peers: &[&str]) -> String {
     svg
 }
 
+/// An SVG's opening: its size, a white background, the title and a grey subtitle.
+fn head(height: f64, title: &str, subtitle: &str) -> String {
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="18" font-size="14" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="34" fill="dimgray">{}</text>"#,
+        esc(subtitle)
+    );
+    svg
+}
+
 /// A line chart of RSS over time, one line per peer (log scale: a burst's height and what
 /// stays after it differ a thousandfold). `series`: (peer, [(seconds, KiB)]).
 pub(crate) fn curve(title: &str, series: &[(&str, Vec<(f64, f64)>)]) -> String {
@@ -165,20 +176,10 @@ pub(crate) fn curve(title: &str, series: &[(&str, Vec<(f64, f64)>)]) -> String {
     // Two slots left of 0 s: before the burst (-2) and at its height (-1).
     let x = |t: f64| X0 + (t + 2.0) / (t_max + 2.0) * (X1 - X0);
     let y = |kib: f64| Y1 - (kib.max(1.0).log10() - lo) / (hi - lo) * (Y1 - Y0);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{H}" viewBox="0 0 {WIDTH} {H}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="8" y="18" font-size="14" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="8" y="34" fill="dimgray">RSS (log scale; medians) before the burst (t &lt; 0), with every goroutine parked, then each second after they all ended</text>"#
+    let mut svg = head(
+        H,
+        title,
+        "RSS (log scale; medians) before the burst, with every goroutine parked, then each second after they all ended",
     );
     let mut e = lo;
     while e <= hi {
