@@ -87,5 +87,5 @@ pub use fd::{is_closed, ErrClosed, PollFd};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod internal {
-    pub use crate::poll_desc::{Slot, Stop};
+    pub use crate::poll_desc::{Slot, Stop, SPECIAL};
 }
