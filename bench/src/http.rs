@@ -21,6 +21,12 @@
 //! `p50_us`, `p99_us` (wrk's latency distribution), `socket_errors` (wrk's connect, read,
 //! write and timeout errors together), `server_cpu_pct`, `server_rss_kib`. A non-2xx answer
 //! or a run with no request fails the run.
+//!
+//! With `syscalls=1` the measured run also counts the server's system calls with
+//! `perf stat -e raw_syscalls:sys_enter,syscalls:sys_enter_<name>..` (Debian's `linux-perf`;
+//! tracepoints, so the count is exact and the run pays a few percent for it) and adds
+//! `sys_per_req` (all of them) and `sys_<name>_per_req` for each of [`COUNTED_SYSCALLS`]
+//! that happened: per request, over wrk's count of requests.
 
 use crate::echo::{fail, peak_rss_of, proc_cpu_secs, start_server};
 use crate::{report, Args};
@@ -95,6 +101,65 @@ where
     }
 }
 
+/// The system calls `syscalls=1` counts one by one (every other one is in the total only).
+pub const COUNTED_SYSCALLS: [&str; 17] = [
+    "read",
+    "readv",
+    "recvfrom",
+    "recvmsg",
+    "write",
+    "writev",
+    "sendto",
+    "sendmsg",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_ctl",
+    "futex",
+    "sched_yield",
+    "nanosleep",
+    "clock_nanosleep",
+    "accept4",
+];
+
+/// Starts `perf stat` counting `pid`'s system calls for `secs` seconds into `out`.
+fn start_perf(pid: u32, secs: usize, out: &std::path::Path) -> std::process::Child {
+    let mut events = String::from("raw_syscalls:sys_enter");
+    for name in COUNTED_SYSCALLS {
+        events.push_str(",syscalls:sys_enter_");
+        events.push_str(name);
+    }
+    Command::new("perf")
+        .args(["stat", "-x,", "-e", &events, "-p", &pid.to_string(), "-o"])
+        .arg(out)
+        .args(["--", "sleep", &secs.to_string()])
+        .spawn()
+        .unwrap_or_else(|e| fail(format!("cannot run perf (apt-get install linux-perf): {e}")))
+}
+
+/// `perf stat -x,`'s counts: (syscall name, count), `all` for `raw_syscalls:sys_enter`.
+///
+/// ```
+/// let out = "# started\n\n120,,raw_syscalls:sys_enter,1000,100.00,,\n\
+///            3,,syscalls:sys_enter_futex,1000,100.00,,\n<not counted>,,syscalls:sys_enter_read,0,0,,\n";
+/// assert_eq!(goro_bench::http::parse_perf(out), [("all".to_string(), 120.0), ("futex".to_string(), 3.0)]);
+/// ```
+pub fn parse_perf(out: &str) -> Vec<(String, f64)> {
+    out.lines()
+        .filter_map(|l| {
+            let mut f = l.split(',');
+            let count: f64 = f.next()?.parse().ok()?;
+            let event = f.nth(1)?;
+            let name = match event.strip_prefix("syscalls:sys_enter_") {
+                Some(n) => n.to_string(),
+                None if event == "raw_syscalls:sys_enter" => "all".to_string(),
+                None => return None,
+            };
+            Some((name, count))
+        })
+        .collect()
+}
+
 /// What one wrk run printed, parsed.
 #[derive(Debug, Default, PartialEq)]
 pub struct WrkOutput {
@@ -108,6 +173,8 @@ pub struct WrkOutput {
     pub socket_errors: f64,
     /// `Non-2xx or 3xx responses:`.
     pub non_2xx: f64,
+    /// `N requests in ..`: every request answered in the run.
+    pub requests: f64,
 }
 
 /// A wrk duration (`12.34us`, `1.20ms`, `2.00s`, `1.5m`) in µs.
@@ -153,6 +220,7 @@ pub fn parse_wrk(out: &str) -> Option<WrkOutput> {
                     .sum();
             }
             Some("Non-2xx") => w.non_2xx = line.rsplit(' ').next()?.parse().ok()?,
+            Some(n) if line.contains(" requests in ") => w.requests = n.parse().ok()?,
             _ => {}
         }
     }
@@ -221,9 +289,17 @@ pub fn client(args: &Args) {
     };
 
     run_wrk(&url, conns, 1, script);
+    let perf_out = std::env::temp_dir().join(format!("goro-bench-perf-{pid}.csv"));
+    let perf = (args.usize("syscalls", 0) == 1).then(|| start_perf(pid, secs, &perf_out));
     let cpu0 = proc_cpu_secs(pid);
     let w = run_wrk(&url, conns, secs, script);
     let cpu1 = proc_cpu_secs(pid);
+    let counts = perf.map(|mut p| {
+        let _ = p.wait();
+        let text = std::fs::read_to_string(&perf_out).unwrap_or_default();
+        let _ = std::fs::remove_file(&perf_out);
+        parse_perf(&text)
+    });
     let rss = peak_rss_of(pid);
     drop(server);
     let _ = std::fs::remove_file(&script_path);
@@ -245,6 +321,18 @@ pub fn client(args: &Args) {
     if let Some(r) = rss {
         extra.push(("server_rss_kib", r));
     }
+    // perf counts over its own `secs`, wrk over its run: the same window to within the
+    // start-up of each, a few ms in seconds.
+    let named: Vec<(String, f64)> = counts
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, c)| *c > 0.0)
+        .map(|(n, c)| match n.as_str() {
+            "all" => ("sys_per_req".to_string(), c / w.requests.max(1.0)),
+            _ => (format!("sys_{n}_per_req"), c / w.requests.max(1.0)),
+        })
+        .collect();
+    extra.extend(named.iter().map(|(k, v)| (k.as_str(), *v)));
     report(args, &peer, "ns_per_req", 1e9 / w.rps, &extra);
 }
 
@@ -298,6 +386,13 @@ mod tests {
         };
         serve(&mut c);
         assert_eq!(c.writes.concat(), RESPONSE.repeat(5));
+    }
+
+    #[test]
+    fn parses_wrk_requests() {
+        let out = "  1234 requests in 2.00s, 1.00MB read\nRequests/sec:    617.00\n";
+        let w = parse_wrk(out).unwrap();
+        assert_eq!((w.requests, w.rps), (1234.0, 617.0));
     }
 
     #[test]

@@ -219,6 +219,35 @@ impl<T: AsRawFd> PollFd<T> {
         run(self.pd, dir, op)
     }
 
+    /// [`read_with`](PollFd::read_with) for the stream reads of `stream_io!` that must not
+    /// take `DRAINED` into account (`len` unused).
+    pub(crate) fn read_sized(
+        &self,
+        _len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.read_with(op)
+    }
+
+    /// A TCP stream read of up to `len` bytes: a short read (`0 < n < len`) emptied the
+    /// receive queue, so the next read parks before its syscall rather than spend one on
+    /// `EAGAIN` (see `poll_desc.rs`, "Read before parking, or park before reading"). Only
+    /// for ops that consume what they read (not `MSG_PEEK`) on a TCP socket.
+    pub(crate) fn read_draining(
+        &self,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let slot = &self.pd.read;
+        run_from(self.pd, Dir::Read, true, || {
+            let n = op(&self.io)?;
+            if n > 0 && n < len {
+                slot.set_drained();
+            }
+            Ok(n)
+        })
+    }
+
     /// Waits until the fd is (or may be) writable: for a non-blocking `connect`.
     pub(crate) fn wait_writable(&self, deadline: Option<Instant>) -> io::Result<()> {
         let slot = &self.pd.write;
@@ -399,18 +428,35 @@ impl<T: AsRawFd> PollFd<T> {
 }
 
 /// The op loop shared by every `PollFd` op (Go: `FD.Read`'s loop around `pd.waitRead`).
-fn run<R>(pd: &PollDesc, dir: Dir, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+fn run<R>(pd: &PollDesc, dir: Dir, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    run_from(pd, dir, false, op)
+}
+
+/// [`run`], waiting for readiness before the first syscall when `wait_first` and the previous
+/// op drained the queue (see `poll_desc.rs`).
+fn run_from<R>(
+    pd: &PollDesc,
+    dir: Dir,
+    wait_first: bool,
+    mut op: impl FnMut() -> io::Result<R>,
+) -> io::Result<R> {
     let slot = pd.slot(dir);
     slot.lock_op().map_err(stop_err)?;
     let _g = OpGuard(slot);
     let mut started = None;
+    // Every op takes DRAINED, so one that may leave data queued (a peek, an op of the
+    // caller's own, a full read) never leaves it to the next.
+    let mut skip = slot.take_drained() && wait_first;
     loop {
         pd.deadlines.check(dir)?;
-        match op() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => return r,
+        if !skip {
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
         }
+        skip = false;
         let deadline = pd.deadlines.op_deadline(dir, &mut started);
         slot.wait(deadline).map_err(stop_err)?;
     }

@@ -87,7 +87,7 @@ pub use fd::{is_closed, ErrClosed, PollFd};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod internal {
-    pub use crate::poll_desc::{Slot, Stop};
+    pub use crate::poll_desc::{Slot, Stop, SPECIAL};
 }
 
 /// The README's examples, run as doctests so they cannot go stale.

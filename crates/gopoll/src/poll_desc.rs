@@ -11,6 +11,8 @@
 //! | `CLOSED`  | the descriptor is closed: every op fails (sticky until reuse)             |
 //! | `LOCKED`  | an op holds the slot (Go's fdMutex read or write lock)                    |
 //! | `LOCKQ`   | some op waits in `Queue::lockq` for `LOCKED`                              |
+//! | `DRAINED` | the last op emptied the fd's queue: the next may wait before its syscall  |
+//! | `SPECIAL` | an event said FIN, hang-up, error or urgent data (or could not say which)  |
 //!
 //! ## Protocol (edge-triggered: an event must never be lost)
 //!
@@ -24,6 +26,25 @@
 //! under the lock (which the parker releases only once committed to parking) and unparks
 //! it. The waker never clears `READY`: the woken op consumes it and retries its syscall, so
 //! an op that raced in between sees it too.
+//!
+//! ## Read before parking, or park before reading
+//!
+//! Go tries every read first and parks only on `EAGAIN`, so a request on a keep-alive
+//! connection costs two reads: the one that gets it and the one that finds the queue empty.
+//! A TCP read that returns less than it asked for has emptied the receive queue (the kernel
+//! copies every queued segment up to the length asked), so, as tokio does, the op says so
+//! ([`Slot::set_drained`]) and the next op of that direction parks first
+//! ([`Slot::take_drained`], then `wait`) instead of spending a syscall on `EAGAIN`. No edge is
+//! lost by that: data that came after the drain sends an edge after it, which sets `READY`
+//! (the next `wait` returns at once) or wakes the parked op; an edge that came before is
+//! already in `READY`, whose consumption the op acquired. Two short reads do not drain: the
+//! one that ends at the peer's FIN (the EOF is still to be read, and no edge will come) and
+//! TCP's stop at the urgent mark. Their events say `EPOLLRDHUP` or `EPOLLPRI` (the poller
+//! registers for both, as Go does), which the poller passes on as `SPECIAL` (as it does for
+//! a hang-up, an error, and any event it cannot classify); the next `set_drained` consumes
+//! `SPECIAL` instead of setting `DRAINED`. Such an event comes before the short read it
+//! explains, and its `READY` was consumed by the op (Acquire) or is still set. Only the
+//! op-lock holder sets or takes `DRAINED`.
 //!
 //! Invariants: `WAITING` is set only by the op-lock holder and cleared only under the queue
 //! lock together with taking `parked`; only a parker consumes `READY`; `CLOSED` makes
@@ -40,6 +61,10 @@ const WAITING: usize = 1 << 1;
 const CLOSED: usize = 1 << 2;
 const LOCKED: usize = 1 << 3;
 const LOCKQ: usize = 1 << 4;
+const DRAINED: usize = 1 << 5;
+/// For [`Slot::notify`]: the event was the peer's FIN, a hang-up, an error or urgent data
+/// (or the poller could not tell): the next short read did not necessarily drain.
+pub const SPECIAL: usize = 1 << 6;
 
 /// Why [`Slot::wait`] or [`Slot::lock_op`] gave up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,6 +179,39 @@ impl Slot {
                 w.unpark();
             }
         }
+    }
+
+    /// Called by the op-lock holder after a short stream read: it emptied the fd's queue
+    /// unless an event since the last short read said [`SPECIAL`], which this consumes
+    /// instead. When it sets `DRAINED`, the next op may [`wait`](Slot::wait) before its
+    /// syscall (see the module docs).
+    #[inline]
+    pub fn set_drained(&self) {
+        // Relaxed: only op-lock holders touch DRAINED, and the op lock orders them. SPECIAL
+        // came with a READY that this op consumed (Acquire), or that READY is still set.
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let new = if s & SPECIAL != 0 {
+                s & !SPECIAL
+            } else {
+                s | DRAINED
+            };
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Called by the op-lock holder before its syscall: true (and cleared) when the previous
+    /// op emptied the queue, so the op should [`wait`](Slot::wait) first.
+    #[inline]
+    pub fn take_drained(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & DRAINED != 0
+            && self.state.fetch_and(!DRAINED, Ordering::Relaxed) & DRAINED != 0
     }
 
     /// Called by the op-lock holder after its syscall said `WouldBlock`: returns `Ok` when

@@ -33,7 +33,7 @@
 
 use crate::poll_desc::PollDesc;
 use gmp_sched::sys::{NetPoller, Waiter};
-use polling::{Event, Events, PollMode};
+use polling::Events;
 use std::cell::Cell;
 use std::io;
 use std::num::NonZeroUsize;
@@ -151,18 +151,55 @@ impl Poller {
             .pop()
             .unwrap_or_else(|| Box::leak(Box::new(PollDesc::new())));
         let key = pd as *const PollDesc as usize;
-        // SAFETY: the caller owns `fd` and keeps it open until `deregister`, which deletes it
-        // from the poller before the fd is closed.
-        let r = unsafe {
-            self.poller
-                .add_with_mode(fd, Event::all(key), PollMode::Edge)
-        };
+        let r = self.add(fd, key);
         match r {
             Ok(()) => Ok(pd),
             Err(e) => {
                 self.free(pd);
                 Err(e)
             }
+        }
+    }
+
+    /// Adds `fd` for read and write interest, edge-triggered, under `key`. Where `round_raw`
+    /// waits, the registration is Go's own, `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI |
+    /// EPOLLET`, made here with `epoll_ctl` because `polling` cannot ask for `EPOLLRDHUP`:
+    /// the peer's FIN must be told apart from data (see `poll_desc.rs`, `SPECIAL`).
+    fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
+        #[cfg(all(
+            target_os = "linux",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        ))]
+        {
+            use std::os::fd::AsRawFd;
+            let mut ev = libc::epoll_event {
+                events: (libc::EPOLLIN
+                    | libc::EPOLLOUT
+                    | libc::EPOLLRDHUP
+                    | libc::EPOLLPRI
+                    | libc::EPOLLET) as u32,
+                u64: key as u64,
+            };
+            // SAFETY: `epfd` is the live epoll fd of `self.poller`; `ev` is a valid event;
+            // the caller owns `fd` and keeps it open until `deregister`, which deletes it
+            // from the poller before the fd is closed.
+            let r = unsafe {
+                libc::epoll_ctl(self.poller.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev)
+            };
+            if r < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+        #[cfg(not(all(
+            target_os = "linux",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        )))]
+        // SAFETY: the caller owns `fd` and keeps it open until `deregister`, which deletes it
+        // from the poller before the fd is closed.
+        unsafe {
+            self.poller
+                .add_with_mode(fd, polling::Event::all(key), polling::PollMode::Edge)
         }
     }
 
@@ -243,7 +280,9 @@ impl Poller {
         DISPATCHING.with(|d| d.set(true));
         let mut woke = 0;
         for ev in events.iter() {
-            woke += dispatch(ev.key, ev.readable, ev.writable);
+            // `polling` does not say whether the event was the peer's FIN: every read event
+            // here counts as special, so the read after it never trusts a short read.
+            woke += dispatch(ev.key, ev.readable, true, ev.writable);
         }
         DISPATCHING.with(|d| d.set(false));
         woke
@@ -302,7 +341,9 @@ impl Poller {
         if n <= 0 {
             return Some(0); // timeout, or EINTR: the caller polls again
         }
-        const READ: u32 = (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) as u32;
+        const READ: u32 =
+            (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI)
+                as u32;
         const WRITE: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
         let mut woke = 0;
         let mut polling_own = false;
@@ -313,7 +354,16 @@ impl Poller {
                 polling_own = true;
                 continue;
             }
-            woke += dispatch(key, flags & READ != 0, flags & WRITE != 0);
+            // The peer's FIN (RDHUP), a hang-up, an error or urgent data: the read after
+            // this event may be short without draining (`poll_desc::SPECIAL`).
+            const SPECIAL: u32 =
+                (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) as u32;
+            woke += dispatch(
+                key,
+                flags & READ != 0,
+                flags & SPECIAL != 0,
+                flags & WRITE != 0,
+            );
         }
         DISPATCHING.with(|d| d.set(false));
         if polling_own {
@@ -369,15 +419,21 @@ impl Poller {
     }
 }
 
-/// Readies the slots an event names; returns how many waiters it woke.
+/// Readies the slots an event names (`special`: RDHUP, HUP, ERR or PRI, or not known: passed
+/// on to the read slot as `SPECIAL`); returns how many waiters it woke.
 #[inline]
-fn dispatch(key: usize, readable: bool, writable: bool) -> usize {
+fn dispatch(key: usize, readable: bool, special: bool, writable: bool) -> usize {
     // SAFETY: keys are addresses of poll descriptors, which are leaked (never freed), so
     // the reference is valid even for an event of an fd closed meanwhile.
     let pd = unsafe { &*(key as *const PollDesc) };
     let mut woke = 0;
     if readable {
-        woke += usize::from(pd.read.notify(0));
+        let bits = if special {
+            crate::poll_desc::SPECIAL
+        } else {
+            0
+        };
+        woke += usize::from(pd.read.notify(bits));
     }
     if writable {
         woke += usize::from(pd.write.notify(0));

@@ -201,9 +201,12 @@ macro_rules! datagram_methods {
 }
 
 /// `fd_impls!`, and `Read`/`Write` for a stream socket and for a shared reference to
-/// it, as std has them: each op goes through the socket's [`PollFd`](crate::PollFd).
+/// it, as std has them: each op goes through the socket's [`PollFd`](crate::PollFd). `$read`
+/// is the `PollFd` method a read goes through with its buffer's length and the op:
+/// `read_draining` for TCP (a short read lets the next one park first), else
+/// `read_sized` (`read_with`).
 macro_rules! stream_io {
-    ($t:ident $($debug:tt)*) => {
+    ($t:ident, $read:ident $($debug:tt)*) => {
         fd_impls!($t $($debug)*);
 
         impl Read for $t {
@@ -223,11 +226,12 @@ macro_rules! stream_io {
                     // would say EAGAIN on an idle socket and park).
                     return Ok(0);
                 }
-                self.fd.read_with(|mut s| s.read(buf))
+                self.fd.$read(buf.len(), |mut s| s.read(buf))
             }
 
             fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-                self.fd.read_with(|mut s| s.read_vectored(bufs))
+                let len = bufs.iter().map(|b| b.len()).sum();
+                self.fd.$read(len, |mut s| s.read_vectored(bufs))
             }
         }
 

@@ -329,4 +329,4 @@ impl TcpStream {
     );
 }
 
-stream_io!(TcpStream, "addr" => local_addr, "peer" => peer_addr);
+stream_io!(TcpStream, read_draining, "addr" => local_addr, "peer" => peer_addr);

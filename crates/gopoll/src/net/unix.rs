@@ -231,7 +231,9 @@ impl UnixStream {
     );
 }
 
-stream_io!(UnixStream);
+// Not `read_draining`: with `SO_PASSCRED` a Unix stream read stops short at a change of
+// sender, with data still queued.
+stream_io!(UnixStream, read_sized);
 
 /// A Unix datagram socket.
 ///
