@@ -21,6 +21,7 @@
 //! | `fairness-hog` | ms (300), one P; Go's TestPingPongHog       | hog units / light units        |
 //! | `mutex-tail`   | n locks (1,000,000), g (4)                  | longest wait for the lock, µs  |
 //! | `echo`         | conns (100), secs (3); 64-byte round trips  | ns per request (1e9 / rps)     |
+//! | `bridge-pingpong` | n round trips (200,000), unbuffered; goro: goroutine to tokio task, extras `g2g_ns`, `t2t_ns`; tokio: task to task (mpsc) | ns per round trip |
 //!
 //! `echo` is driven by `bench-echo-client`, which starts a peer's `echo-server` (see
 //! [`crate::echo`]).

@@ -65,6 +65,7 @@ fn dispatch(a: &Args) {
         "hog" => hog(a),
         "echo-server" => echo_server(),
         "http-server" => http_server(),
+        "bridge-pingpong" => bridge_pingpong(a),
         _ => unsupported(a, PEER),
     }
 }
@@ -569,4 +570,99 @@ fn fairness_hog(args: &Args) {
         }
     }
     report_hog_ratio(args, PEER, hog, light);
+}
+
+/// `bridge-pingpong`: round trips between this goroutine and a tokio task over two unbuffered
+/// goro channels (the task awaits `recv_async`/`send_async`); beside it, in the same process,
+/// the same round trip between two goroutines (`g2g_ns`) and between two tokio tasks over
+/// `tokio::sync::mpsc` of capacity 1 (`t2t_ns`, as the tokio peer's `pingpong`). tokio runs
+/// `procs` workers (a current-thread runtime on its own thread for one).
+fn bridge_pingpong(args: &Args) {
+    let n = args.usize("n", spec::PINGPONG_N);
+    let procs = args.procs();
+    let rt = if procs == 1 {
+        tokio::runtime::Builder::new_current_thread().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(procs)
+            .build()
+    }
+    .expect("a tokio runtime");
+    // A current-thread runtime runs its tasks only inside `block_on`: give it a thread.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = rt.handle().clone();
+    let driver = std::thread::spawn(move || {
+        rt.block_on(async {
+            let _ = stop_rx.await;
+        })
+    });
+
+    // goroutine <-> tokio task.
+    let (ping, pong) = (Chan::<u64>::new(0), Chan::<u64>::new(0));
+    let (ping2, pong2) = (ping.clone(), pong.clone());
+    let echo = handle.spawn(async move {
+        while let Some(v) = ping2.recv_async().await {
+            pong2.send_async(v).await.unwrap();
+        }
+    });
+    let (d, ()) = timed(|| {
+        for i in 0..n as u64 {
+            ping.send(i).unwrap();
+            assert_eq!(pong.recv(), Some(i));
+        }
+    });
+    ping.close();
+    gmp_sched::block_on(echo).unwrap();
+
+    // goroutine <-> goroutine, as `pingpong`.
+    let (ping, pong) = (Chan::<u64>::new(0), Chan::<u64>::new(0));
+    let (ping2, pong2) = (ping.clone(), pong.clone());
+    // SAFETY: the echo goroutine holds two channels, nothing thread-bound.
+    let echo = unsafe {
+        go(move || {
+            for v in &ping2 {
+                pong2.send(v).unwrap();
+            }
+        })
+    };
+    let (g2g, ()) = timed(|| {
+        for i in 0..n as u64 {
+            ping.send(i).unwrap();
+            assert_eq!(pong.recv(), Some(i));
+        }
+    });
+    ping.close();
+    echo.join().unwrap();
+
+    // tokio task <-> tokio task over mpsc, timed inside the runtime.
+    let t2t = gmp_sched::block_on(handle.spawn(async move {
+        let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let echo = tokio::spawn(async move {
+            while let Some(v) = ping_rx.recv().await {
+                if pong_tx.send(v).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let start = Instant::now();
+        for i in 0..n as u64 {
+            ping_tx.send(i).await.unwrap();
+            assert_eq!(pong_rx.recv().await, Some(i));
+        }
+        let d = start.elapsed();
+        drop(ping_tx);
+        echo.await.unwrap();
+        d
+    }))
+    .unwrap();
+    let _ = stop_tx.send(());
+    driver.join().unwrap();
+    report(
+        args,
+        PEER,
+        "ns_per_op",
+        ns_per(d, n),
+        &[("g2g_ns", ns_per(g2g, n)), ("t2t_ns", ns_per(t2t, n))],
+    );
 }

@@ -44,6 +44,8 @@ fn main() {
                 "yield" => yield_(&a).await,
                 "parked" => parked(&a).await,
                 "pingpong" => pingpong(&a).await,
+                // The tokio side of goro's `bridge-pingpong`: task to task over mpsc.
+                "bridge-pingpong" => pingpong(&a).await,
                 "select" => select(&a).await,
                 "skynet" => skynet_run(&a).await,
                 "fairness" => fairness(&a).await,

@@ -104,7 +104,8 @@ impl Case {
     }
 
     fn shows_procs(&self) -> bool {
-        matches!(self.workload, "pingpong" | "yield") || self.group == Group::Memory
+        matches!(self.workload, "pingpong" | "yield" | "bridge-pingpong")
+            || self.group == Group::Memory
     }
 
     /// The parameters `peer` runs with, scaled for `--quick`.
@@ -434,6 +435,24 @@ pub(crate) fn all(cpus: usize) -> Vec<Case> {
     );
     parked_long.overrides.push(("may", "n", 30_000));
     v.push(parked_long);
+    // Issue 16: the async bridge. goro's value is a goroutine <-> tokio task round trip over
+    // goro channels; its extras are, from the same process, goroutine <-> goroutine and
+    // tokio task <-> task (mpsc, capacity 1); the tokio peer's value is the latter again.
+    for procs in [1, 2.min(cpus).max(1)] {
+        let mut bridge = case(
+            Chan,
+            "bridge-pingpong",
+            &[("n", 200_000)],
+            procs,
+            &["goro", "tokio"],
+            "ns/round trip",
+        );
+        bridge.extras = vec![
+            ("g2g_ns", "goroutine-goroutine ns/round trip"),
+            ("t2t_ns", "tokio-tokio (mpsc) ns/round trip"),
+        ];
+        v.push(bridge);
+    }
     v
 }
 
