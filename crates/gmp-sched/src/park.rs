@@ -1,8 +1,9 @@
 //! Parking the running goroutine (Go: proc.go `gopark`/`park_m`, and `Gosched`): through
 //! the M's scheduler stack, or, when the P's `runnext` holds a goroutine, straight to it
-//! (`park_direct`), the new goroutine inheriting the time slice. Either way the wait
-//! queue's lock (`release`) is dropped only after the parking goroutine's context is saved,
-//! so a waker can never resume a goroutine that is still running.
+//! (`park_direct`), the new goroutine inheriting the time slice; a yield, likewise straight
+//! to the head of the local queue when the scheduler would pick it (`yield_direct`). Either
+//! way the wait queue's lock (`release`) is dropped only after the parking goroutine's
+//! context is saved, so a waker can never resume a goroutine that is still running.
 //!
 //! Invariant: after `commit_park` nothing reads the parking goroutine's stack (another M
 //! may already run it): `finish_direct` works on copies.
@@ -147,8 +148,104 @@ fn finish_direct(d: DirectPark<'_>) {
     p.owner.unpin(gen);
 }
 
-/// Moves the running goroutine to the back of its P's queue (Go: Gosched).
+/// Moves the running goroutine to the back of its P's queue (Go: Gosched): straight to the
+/// head of that queue when the scheduler would pick it anyway (`yield_direct`), else through
+/// the scheduler.
 pub(crate) fn yield_current(g: &G) {
+    if yield_direct(g) {
+        return;
+    }
     // SAFETY: `g` is the running G, on its own stack.
     unsafe { g::switch_out(g, Act::Yield, None) };
+}
+
+/// The yielding G `g` switches straight to the head of its P's local queue, and goes to the
+/// back of it on the new G's stack, when that head is exactly what `schedule` would pick:
+/// nothing in `runnext`, no timers on the P, not a 61st tick with global work, and nothing
+/// (a wired goroutine, a P being retired) that needs the scheduler. One context switch
+/// instead of two. False: nothing done, use the scheduler.
+fn yield_direct(g: &G) -> bool {
+    let (id, gen) = cur();
+    if id == NO_P {
+        return false;
+    }
+    let s = get();
+    let p: &'static P = &s.ps[id];
+    // SAFETY: the running G reads its own field.
+    let wired = unsafe { g.locked_m() }.is_some();
+    if wired
+        || p.id >= s.gomaxprocs.load(Ordering::Relaxed)
+        || (p.schedtick.load(Ordering::Relaxed) % 61 == 0 && !s.global.is_empty())
+        || p.timers.next() != u64::MAX
+        || p.runnext.is_some()
+    {
+        return false;
+    }
+    // Pinned from here until the new G runs: sysmon cannot retake the P meanwhile.
+    if p.owner.pin(gen) != Pin::Pinned {
+        return false;
+    }
+    // SAFETY: the P is pinned by us.
+    let to = match unsafe { p.runq() }.pop() {
+        // SAFETY: we own `to`, just taken out of the queue.
+        Some(to) if unsafe { to.locked_m() }.is_none() => to,
+        other => {
+            if let Some(to) = other {
+                // A wired G at the head: the scheduler must hand it to its M, and it must
+                // stay first. `runnext` (empty, checked above, and only we put there while
+                // the P is pinned) is the one slot the scheduler looks at before the queue;
+                // the back of the queue would let every direct yield skip it again.
+                if let Some(old) = p.runnext.put(to) {
+                    // SAFETY: the P is pinned by us.
+                    unsafe { p.runq() }.push(old);
+                }
+            }
+            p.owner.unpin(gen);
+            return false;
+        }
+    };
+    let to_ptr: *const G = Arc::as_ptr(&to);
+    let from = g::take_running().expect("a running goroutine without its slot");
+    g::set_running(to);
+    let d = DirectYield {
+        from,
+        to: to_ptr,
+        p,
+        gen,
+    };
+    // SAFETY: `g` is the running G on its own stack; the M owns `to` (running slot) and it
+    // has a saved context (it was runnable); `finish_yield` does not switch, and `d.from`
+    // keeps `g` alive until it is done.
+    unsafe { g::switch_direct(g, &*to_ptr, d, finish_yield) };
+    true
+}
+
+/// What `finish_yield` needs, moved to the new G's stack by value.
+struct DirectYield {
+    /// The yielding G: the M's reference, out of the running slot.
+    from: Arc<G>,
+    /// The G switched to, kept alive by the M's running slot.
+    to: *const G,
+    /// Our P, pinned by us, in generation `gen`.
+    p: &'static P,
+    gen: u64,
+}
+
+/// The end of a direct yield, on the new G's stack with the old G's context saved: queues
+/// the old G at the back of the P's queue, counts a schedule (the new G starts a time slice
+/// of its own, as `execute` gives a G from the queue) and unpins the P.
+fn finish_yield(d: DirectYield) {
+    let DirectYield { from, to, p, gen } = d;
+    // SAFETY: `to` is kept alive by the M's running slot.
+    let to: &G = unsafe { &*to };
+    // SAFETY: this M owns `to` now.
+    let (guard, size) = unsafe { to.stack_info() };
+    overflow::enter(guard, to.id(), size);
+    from.status.store(GStatus::Runnable);
+    // SAFETY: the P is pinned by us.
+    unsafe { p.runq() }.push(from);
+    p.next_tick();
+    P::bump(&p.switches);
+    to.status.store(GStatus::Running);
+    p.owner.unpin(gen);
 }

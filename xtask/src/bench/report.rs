@@ -93,6 +93,8 @@ pub(crate) struct Cell {
     pub(crate) median: Option<f64>,
     /// goro / this peer, when both succeeded and the figures are comparable.
     pub(crate) ratio: Option<f64>,
+    /// The lowest and highest per-round ratio, when more than one round paired up.
+    pub(crate) ratio_range: Option<(f64, f64)>,
     /// Why there is no median (the first failure), or a parameter this peer ran with instead.
     pub(crate) note: Option<String>,
     /// Runs that failed although others succeeded: (failed, of how many rounds).
@@ -146,6 +148,7 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
                     let median = m.median(key);
                     // Totals (not per-op figures) compare only at equal sizes.
                     let comparable = per_op || goro.is_some_and(|g| g.params == m.params);
+                    let mut ratio_range = None;
                     let ratio = match (goro, goro_median, median) {
                         // No ratio beside a starved run (an infinite figure).
                         (Some(goro), Some(g), Some(v))
@@ -157,7 +160,13 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
                         {
                             // The median of the per-round ratios; the ratio of the medians
                             // only when no round has both.
-                            Spread::of(&goro.paired(m, key)).map_or(Some(g / v), |s| Some(s.median))
+                            match Spread::of(&goro.paired(m, key)) {
+                                Some(s) => {
+                                    ratio_range = (s.n > 1).then_some((s.min, s.max));
+                                    Some(s.median)
+                                }
+                                None => Some(g / v),
+                            }
                         }
                         _ => None,
                     };
@@ -175,6 +184,7 @@ pub(crate) fn rows(measured: &[Measured], group: Group, peers: &[&str]) -> Vec<R
                     Some(Cell {
                         median,
                         ratio,
+                        ratio_range,
                         note,
                         some_failed,
                     })
@@ -217,8 +227,14 @@ fn cell_text(c: &Option<Cell>, markdown: bool) -> String {
         None if markdown => "failed".into(),
         None => "FAILED".into(),
     };
-    if let Some(r) = c.ratio {
-        let _ = write!(s, " ({}x)", num(r));
+    match (c.ratio, c.ratio_range) {
+        (Some(r), Some((lo, hi))) => {
+            let _ = write!(s, " ({}x, {}-{})", num(r), num(lo), num(hi));
+        }
+        (Some(r), None) => {
+            let _ = write!(s, " ({}x)", num(r));
+        }
+        _ => {}
     }
     if let (Some(n), Some(_)) = (&c.note, c.median) {
         let _ = write!(s, " [{n}]");
@@ -257,7 +273,11 @@ pub(crate) fn console(measured: &[Measured]) -> String {
                     .unwrap_or(0)
             })
             .collect();
-        let _ = writeln!(out, "\n{} (medians; (Nx) = goro/peer)", group.title());
+        let _ = writeln!(
+            out,
+            "\n{} (medians; (Nx, lo-hi) = goro/peer per round: median, min-max)",
+            group.title()
+        );
         for line in &table {
             let cells: Vec<String> = line
                 .iter()
@@ -537,7 +557,8 @@ pub(crate) fn write(
          within noise got more rounds of goro and that goal's peer, up to {max_runs}. Each \
          cell shows the median and, in parentheses, **goro / peer**: the median of the ratios \
          taken within each round, so that drift in the machine's load between rounds cancels \
-         out. Below 1 means goro is faster (or smaller). Absolute figures depend on the \
+         out, then the lowest and highest of those ratios. Below 1 means goro is faster (or \
+         smaller). Absolute figures depend on the \
          machine below and on its load; only the ratios carry over.\n\n\
          A goal's verdict reads the spread of the per-round ratios: **MET** or **MISS** when \
          their interquartile range (with fewer than 4 rounds: their whole range) lies on one \

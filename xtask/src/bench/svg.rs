@@ -264,12 +264,14 @@ mod tests {
                 Some(Cell {
                     median: Some(1.0),
                     ratio: None,
+                    ratio_range: None,
                     note: None,
                     some_failed: None,
                 }),
                 Some(Cell {
                     median: Some(2.0),
                     ratio: Some(0.5),
+                    ratio_range: None,
                     note: None,
                     some_failed: None,
                 }),
