@@ -164,19 +164,6 @@ impl Ticker {
     }
 }
 
-impl RecvChan for Ticker {
-    type Item = Instant;
-    fn recv_chan(&self) -> &Chan<Instant> {
-        self.0.rx.recv_chan()
-    }
-}
-
-impl fmt::Debug for Ticker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ticker").finish_non_exhaustive()
-    }
-}
-
 /// `now + d` on the runtime's clock, saturating far in the future.
 fn deadline_in(d: Duration) -> Instant {
     let now = crate::loom::now();
@@ -324,20 +311,28 @@ impl Timer {
     }
 }
 
-impl RecvChan for Timer {
-    type Item = Instant;
-    fn recv_chan(&self) -> &Chan<Instant> {
-        self.0.rx.recv_chan()
-    }
+/// What `Ticker` and `Timer`, both a `TimeChan`, share: `select!` receives on them, and
+/// `Debug` shows the gate (when the current arming may send; `None`: disarmed or spent).
+macro_rules! time_chan_impls {
+    ($($t:ident),*) => {$(
+        impl RecvChan for $t {
+            type Item = Instant;
+            fn recv_chan(&self) -> &Chan<Instant> {
+                self.0.rx.recv_chan()
+            }
+        }
+
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($t))
+                    .field("armed", &*lock(&self.0.gate))
+                    .finish_non_exhaustive()
+            }
+        }
+    )*};
 }
 
-impl fmt::Debug for Timer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer")
-            .field("armed", &*lock(&self.0.gate))
-            .finish_non_exhaustive()
-    }
-}
+time_chan_impls!(Ticker, Timer);
 
 /// Go's `time.AfterFunc` timer: starts its function on a goroutine of its own when it
 /// expires, so the function may block. [`stop`](AfterFunc::stop) and
