@@ -302,7 +302,14 @@ fn leaked_in(scope: u64) -> Vec<GoroutineInfo> {
 // ---------------------------------------------------------------------------------------
 // Counters and schedtrace
 
-/// Scheduler counters, as `GODEBUG=schedtrace` prints them, plus running totals.
+/// Scheduler counters, as `GODEBUG=schedtrace` prints them, plus running totals; its
+/// `Display` is `name value` a line.
+///
+/// ```
+/// let m: gmp_sched::debug::Metrics = gmp_sched::debug::metrics();
+/// assert_eq!(m.local_queues.len(), m.gomaxprocs);
+/// assert!(m.to_string().contains(&format!("\ngoroutines {}\n", m.goroutines)));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {

@@ -339,6 +339,28 @@ time_chan_impls!(Ticker, Timer);
 /// [`reset`](AfterFunc::reset) work as [`Timer`]'s; a goroutine already started is not
 /// stopped. Each firing (after a `reset`, again) starts one goroutine. Dropping the handle
 /// does not stop it. Made by [`after_func`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// let runs = Arc::new(AtomicUsize::new(0));
+/// let r = runs.clone();
+/// let done = gochan::Chan::new(0);
+/// let tx = done.sender();
+/// // SAFETY: the function keeps no thread-bound state across a blocking call.
+/// let t = unsafe {
+///     gochan::after_func(Duration::from_secs(3600), move || {
+///         r.fetch_add(1, Ordering::Relaxed);
+///         tx.send(()).unwrap();
+///     })
+/// };
+/// assert!(t.reset(Duration::from_millis(1))); // re-armed before it ran
+/// done.recv().unwrap();
+/// assert!(!t.stop()); // it has started
+/// assert_eq!(runs.load(Ordering::Relaxed), 1);
+/// ```
 pub struct AfterFunc {
     timer: Timer0,
     /// When the current arming may start the function; `None` once it has, or was stopped.

@@ -36,6 +36,11 @@ use std::time::Duration;
 
 /// A running debug server (see [`serve`]). It serves until the program exits; dropping the
 /// handle does not stop it.
+///
+/// ```
+/// let server: goro::debug::DebugServer = goro::debug::serve("127.0.0.1:0").unwrap();
+/// println!("goroutines at http://{}/debug/pprof/goroutine?debug=2", server.local_addr());
+/// ```
 #[derive(Debug)]
 pub struct DebugServer {
     addr: SocketAddr,
