@@ -257,3 +257,43 @@ fn auto_advance_ignores_a_sleep_forever() {
         resume();
     });
 }
+
+/// `advance` returns only once every timer due by then has finished firing, also one that
+/// another thread took off its heap: an M's schedule loop (or sysmon) runs due timers too,
+/// and it may pop one while `advance` runs. Here timer `a`'s callback, on the advancing
+/// thread, adds an already-due timer `b`, which wakes an M that fires it; `a` returns only
+/// once `b`'s callback has started there, and `b`'s callback finishes 200 ms later. Before
+/// the fix `advance` returned while `b` was still firing, so what `b` sends was missing.
+/// No timing decides the result: if no M took `b`, `advance` fires it itself.
+#[test]
+fn advance_waits_for_timers_firing_elsewhere() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Mutex;
+    manual("advance_waits_for_timers_firing_elsewhere", || {
+        static STARTED: AtomicBool = AtomicBool::new(false);
+        static DONE: AtomicBool = AtomicBool::new(false);
+        static B: Mutex<Option<goro::sys::Timer>> = Mutex::new(None);
+        let t0 = goro::now();
+        let on_advancer = std::thread::current().id();
+        let _a = goro::sys::Timer::new(t0 + SEC, None, move || {
+            let b = goro::sys::Timer::new(t0, None, move || {
+                STARTED.store(true, SeqCst);
+                if std::thread::current().id() != on_advancer {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                DONE.store(true, SeqCst);
+            });
+            *B.lock().unwrap() = Some(b);
+            let guard = Instant::now() + Duration::from_secs(10);
+            while !STARTED.load(SeqCst) && Instant::now() < guard {
+                std::thread::yield_now();
+            }
+        });
+        advance(2 * SEC);
+        assert!(
+            DONE.load(SeqCst),
+            "advance returned while a due timer was firing"
+        );
+        assert_eq!(goro::now(), t0 + 2 * SEC);
+    });
+}

@@ -302,7 +302,14 @@ fn leaked_in(scope: u64) -> Vec<GoroutineInfo> {
 // ---------------------------------------------------------------------------------------
 // Counters and schedtrace
 
-/// Scheduler counters, as `GODEBUG=schedtrace` prints them, plus running totals.
+/// Scheduler counters, as `GODEBUG=schedtrace` prints them, plus running totals; its
+/// `Display` is `name value` a line.
+///
+/// ```
+/// let m: gmp_sched::debug::Metrics = gmp_sched::debug::metrics();
+/// assert_eq!(m.local_queues.len(), m.gomaxprocs);
+/// assert!(m.to_string().contains(&format!("\ngoroutines {}\n", m.goroutines)));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {
@@ -368,7 +375,6 @@ pub fn metrics() -> Metrics {
 /// One `GODEBUG=schedtrace` line, Go's format.
 pub(crate) fn schedtrace_line(uptime: Duration) -> String {
     let m = metrics();
-    let queues: Vec<String> = m.local_queues.iter().map(usize::to_string).collect();
     format!(
         "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} [{}]",
         uptime.as_millis(),
@@ -378,8 +384,52 @@ pub(crate) fn schedtrace_line(uptime: Duration) -> String {
         m.spinning_threads,
         m.idle_threads,
         m.global_queue,
-        queues.join(" ")
+        m.local_queues_text()
     )
+}
+
+impl Metrics {
+    /// The local queue lengths, space-separated, as schedtrace shows them.
+    fn local_queues_text(&self) -> String {
+        let queues: Vec<String> = self.local_queues.iter().map(usize::to_string).collect();
+        queues.join(" ")
+    }
+}
+
+/// The counters as text, `name value` a line, in the order of the fields (what
+/// `goro::debug::serve` shows at `/debug/goro/metrics`).
+///
+/// ```
+/// let text = gmp_sched::debug::metrics().to_string();
+/// assert!(text.starts_with("gomaxprocs "));
+/// assert!(text.lines().any(|l| l.starts_with("local_queues")));
+/// ```
+impl fmt::Display for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts = [
+            ("gomaxprocs", self.gomaxprocs as u64),
+            ("idle_procs", self.idle_procs as u64),
+            ("threads", self.threads as u64),
+            ("spinning_threads", self.spinning_threads as u64),
+            ("idle_threads", self.idle_threads as u64),
+            ("global_queue", self.global_queue as u64),
+        ];
+        for (name, v) in counts {
+            writeln!(f, "{name} {v}")?;
+        }
+        writeln!(f, "local_queues {}", self.local_queues_text())?;
+        let totals = [
+            ("goroutines", self.goroutines as u64),
+            ("spawned_total", self.spawned_total),
+            ("switches_total", self.switches_total),
+            ("parks_total", self.parks_total),
+            ("steals_total", self.steals_total),
+        ];
+        for (name, v) in totals {
+            writeln!(f, "{name} {v}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The schedtrace period from `GODEBUG` (`schedtrace=MS` among comma-separated settings).

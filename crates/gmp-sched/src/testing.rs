@@ -6,9 +6,10 @@
 //! `advance` moves the clock timer by timer: it sets the clock to the earliest pending
 //! deadline, fires every timer due then (their callbacks run on the caller, inside an
 //! in-flight section, so the deadlock detector counts the work they ready), and repeats up to
-//! the target; then it pokes the timer sleeper. So when `advance` returns, every timer due by
-//! the new time has fired: an `after` channel holds its value, a sleeping goroutine is
-//! runnable. Auto-advance lives in the scheduler (`sched::auto_advance`): the last M to go
+//! the target; then it pokes the timer sleeper. An M's schedule loop or sysmon may take a
+//! due timer off a heap first: after each step `advance` waits for such timers to finish
+//! firing (`TimerHeap::settle`). So when `advance` returns, every timer due by the new time
+//! has fired: an `after` channel holds its value, a sleeping goroutine is runnable. Auto-advance lives in the scheduler (`sched::auto_advance`): the last M to go
 //! idle moves the clock to the next timer.
 //!
 //! The clock is the process's: a test that pauses it runs in a process of its own (a test
@@ -136,21 +137,26 @@ pub fn advance(d: Duration) {
             let now = clock::now_nanos();
             // Callbacks ready goroutines from here, a thread the detector does not count.
             let _in_flight = InFlight::begin();
-            for p in s.ps.iter() {
-                p.timers.run(now);
-            }
+            fire_due(s, now);
         }
     }
     c.set(target);
     if let Some(s) = sched::try_get() {
         let _in_flight = InFlight::begin();
-        for p in s.ps.iter() {
-            p.timers.run(target);
-        }
+        fire_due(s, target);
     }
     drop(c);
     if sched::try_get().is_some() {
         sched::clock_moved();
+    }
+}
+
+/// Fires every timer due at `now` on every P's heap, and waits for those another thread
+/// took off a heap first to finish firing.
+fn fire_due(s: &sched::Sched, now: u64) {
+    for p in s.ps.iter() {
+        p.timers.run(now);
+        p.timers.settle();
     }
 }
 

@@ -164,19 +164,6 @@ impl Ticker {
     }
 }
 
-impl RecvChan for Ticker {
-    type Item = Instant;
-    fn recv_chan(&self) -> &Chan<Instant> {
-        self.0.rx.recv_chan()
-    }
-}
-
-impl fmt::Debug for Ticker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ticker").finish_non_exhaustive()
-    }
-}
-
 /// `now + d` on the runtime's clock, saturating far in the future.
 fn deadline_in(d: Duration) -> Instant {
     let now = crate::loom::now();
@@ -324,26 +311,56 @@ impl Timer {
     }
 }
 
-impl RecvChan for Timer {
-    type Item = Instant;
-    fn recv_chan(&self) -> &Chan<Instant> {
-        self.0.rx.recv_chan()
-    }
+/// What `Ticker` and `Timer`, both a `TimeChan`, share: `select!` receives on them, and
+/// `Debug` shows the gate (when the current arming may send; `None`: disarmed or spent).
+macro_rules! time_chan_impls {
+    ($($t:ident),*) => {$(
+        impl RecvChan for $t {
+            type Item = Instant;
+            fn recv_chan(&self) -> &Chan<Instant> {
+                self.0.rx.recv_chan()
+            }
+        }
+
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($t))
+                    .field("armed", &*lock(&self.0.gate))
+                    .finish_non_exhaustive()
+            }
+        }
+    )*};
 }
 
-impl fmt::Debug for Timer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer")
-            .field("armed", &*lock(&self.0.gate))
-            .finish_non_exhaustive()
-    }
-}
+time_chan_impls!(Ticker, Timer);
 
 /// Go's `time.AfterFunc` timer: starts its function on a goroutine of its own when it
 /// expires, so the function may block. [`stop`](AfterFunc::stop) and
 /// [`reset`](AfterFunc::reset) work as [`Timer`]'s; a goroutine already started is not
 /// stopped. Each firing (after a `reset`, again) starts one goroutine. Dropping the handle
 /// does not stop it. Made by [`after_func`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// let runs = Arc::new(AtomicUsize::new(0));
+/// let r = runs.clone();
+/// let done = gochan::Chan::new(0);
+/// let tx = done.sender();
+/// // SAFETY: the function keeps no thread-bound state across a blocking call.
+/// let t = unsafe {
+///     gochan::after_func(Duration::from_secs(3600), move || {
+///         r.fetch_add(1, Ordering::Relaxed);
+///         tx.send(()).unwrap();
+///     })
+/// };
+/// assert!(t.reset(Duration::from_millis(1))); // re-armed before it ran
+/// done.recv().unwrap();
+/// assert!(!t.stop()); // it has started
+/// assert_eq!(runs.load(Ordering::Relaxed), 1);
+/// ```
 pub struct AfterFunc {
     timer: Timer0,
     /// When the current arming may start the function; `None` once it has, or was stopped.

@@ -345,5 +345,7 @@ fn handles_are_send_and_sync() {
     check::<gochan::Context>();
     fn send_sync<T: Send + Sync>() {}
     send_sync::<gochan::Ticker>();
+    send_sync::<gochan::Timer>();
+    send_sync::<gochan::AfterFunc>();
     send_sync::<gochan::CancelFn>();
 }

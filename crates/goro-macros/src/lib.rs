@@ -112,6 +112,19 @@ use syn::{FnArg, Ident, ItemFn, Lit, Token};
 /// fn main() {}
 /// ```
 ///
+/// The promise covers the thread-bound-state contract only: the body stays safe code, and
+/// an unsafe operation in it needs its own `unsafe` block (error E0133):
+///
+/// ```compile_fail,E0133
+/// // SAFETY: main keeps no thread-bound state across a blocking call.
+/// #[goro::main(unsafe)]
+/// fn main() {
+///     let x = 7u32;
+///     let p = &x as *const u32;
+///     assert_eq!(*p, 7); // error: dereference of a raw pointer
+/// }
+/// ```
+///
 /// The promise is the crate's own `unsafe`, which `#![forbid(unsafe_code)]` rejects:
 ///
 /// ```compile_fail

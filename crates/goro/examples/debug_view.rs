@@ -17,7 +17,7 @@
 //! curl http://127.0.0.1:6060/debug/goro/metrics
 //! ```
 //!
-//! Run: `cargo run --release -p goro --example debug_view [ADDR] [SECONDS]` (default
+//! Run: `cargo run --release -p goroutines --example debug_view [ADDR] [SECONDS]` (default
 //! `127.0.0.1:6060`, serving for 2 s; 0 serves until killed).
 
 use goro::prelude::*;

@@ -36,6 +36,11 @@ use std::time::Duration;
 
 /// A running debug server (see [`serve`]). It serves until the program exits; dropping the
 /// handle does not stop it.
+///
+/// ```
+/// let server: goro::debug::DebugServer = goro::debug::serve("127.0.0.1:0").unwrap();
+/// println!("goroutines at http://{}/debug/pprof/goroutine?debug=2", server.local_addr());
+/// ```
 #[derive(Debug)]
 pub struct DebugServer {
     addr: SocketAddr,
@@ -125,7 +130,7 @@ fn handle(mut conn: TcpStream) -> io::Result<()> {
         "/debug/pprof/goroutine" if debug == "2" => ("text/plain; charset=utf-8", dump()),
         "/debug/pprof/goroutine" => ("text/plain; charset=utf-8", grouped_text()),
         "/debug/goro/schedtrace" => ("text/plain; charset=utf-8", schedtrace() + "\n"),
-        "/debug/goro/metrics" => ("text/plain; charset=utf-8", metrics_text()),
+        "/debug/goro/metrics" => ("text/plain; charset=utf-8", metrics().to_string()),
         _ => return respond(&mut conn, 404, "text/plain", "not found\n"),
     };
     let body = if method == "HEAD" {
@@ -197,28 +202,6 @@ fn grouped_text() -> String {
     out
 }
 
-fn metrics_text() -> String {
-    let m = metrics();
-    let queues: Vec<String> = m.local_queues.iter().map(usize::to_string).collect();
-    format!(
-        "gomaxprocs {}\nidle_procs {}\nthreads {}\nspinning_threads {}\nidle_threads {}\n\
-         global_queue {}\nlocal_queues {}\ngoroutines {}\nspawned_total {}\nswitches_total {}\n\
-         parks_total {}\nsteals_total {}\n",
-        m.gomaxprocs,
-        m.idle_procs,
-        m.threads,
-        m.spinning_threads,
-        m.idle_threads,
-        m.global_queue,
-        queues.join(" "),
-        m.goroutines,
-        m.spawned_total,
-        m.switches_total,
-        m.parks_total,
-        m.steals_total
-    )
-}
-
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -255,7 +238,7 @@ fn html_page() -> String {
             shown.join(" ")
         );
     }
-    let metrics = esc(&metrics_text());
+    let metrics = esc(&metrics().to_string());
     let trace = esc(&schedtrace());
     format!(
         "<!doctype html><html><head><meta charset=utf-8><title>goro: {total} goroutines</title>\

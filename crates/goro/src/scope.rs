@@ -248,11 +248,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             drop(theirs);
         };
         let main: Box<dyn FnOnce() + Send + 'scope> = Box::new(main);
-        // SAFETY: the lifetime erased here is `'scope`, and nothing of `'scope` is used
-        // after `scope` returns: `main` consumes itself (dropping `f`, its captures and its
-        // packet handle) when the goroutine runs it, and `scope` waits until every packet
-        // has been dropped, which happens only after that. Should the spawn fail, `main`
-        // is dropped right here, inside `'scope`.
+        // Should the spawn fail, `main` is dropped right here, inside `'scope`.
+        // SAFETY: only `'scope` is erased, and nothing of it is used after `scope` returns:
+        // running `main` drops `f`, its captures and its packet handle, and `scope` waits
+        // for every packet's drop, which comes only after that.
         let main: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(main) };
         let handle = self.sp.spawn(main);
         ScopedJoinHandle { handle, packet }

@@ -215,3 +215,15 @@ fn nothing_leaks_from_a_scope() {
         });
     });
 }
+
+/// A `&Scope` goes into goroutines (`Scope` is Sync); a handle moves between goroutines
+/// when its result may (Send for `T: Send`), and, as goro's `JoinHandle`, is not Sync:
+/// joining is its one owner's business.
+#[test]
+fn scope_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<goro::Scope<'static, 'static>>();
+    send::<goro::ScopedJoinHandle<'static, String>>();
+    send_sync::<goro::debug::DebugServer>();
+}
