@@ -1,7 +1,8 @@
 //! With GOMAXPROCS=1, a goroutine that never yields, or that blocks its thread, must not
 //! stall the goroutines queued behind it (sysmon retakes its P); a wired goroutine stays on
 //! its thread. Each test waits for *progress* (a count reached), with a generous bound only
-//! so a broken runtime fails instead of hanging: no timing decides a result.
+//! so a broken runtime fails instead of hanging: no timing decides a result. And after a
+//! burst of goroutines, sysmon's scavenger gives their memory back.
 #![cfg(not(loom))]
 
 use gmp_sched::{lock_os_thread, sleep, spawn, syscall, unlock_os_thread, yield_now, Builder};
@@ -170,4 +171,59 @@ fn preempt_point_is_cheap_and_harmless_when_nothing_waits() {
         })
     };
     assert_eq!(h.join().unwrap(), 4_999_950_000);
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Sysmon's scavenger gives back the stack pages and the Gs of a burst of goroutines once
+/// they have ended (Go's scavenger returns heap likewise). Waits for the RSS to come down,
+/// bounded only against a hang; in a child, so that no other test's memory is counted.
+#[test]
+fn a_burst_s_stack_pages_come_back() {
+    goro_test_support::in_child(
+        "a_burst_s_stack_pages_come_back",
+        &[("GOMAXPROCS", "2")],
+        || {
+            const N: usize = 4096;
+            // SAFETY: the closure keeps no thread-bound state across a blocking call.
+            unsafe { spawn(|| ()) }.join().unwrap();
+            let before = rss_kib();
+            let started = Arc::new(AtomicUsize::new(0));
+            let release = Arc::new(AtomicBool::new(false));
+            let hs: Vec<_> = (0..N)
+                .map(|_| {
+                    let (started, release) = (started.clone(), release.clone());
+                    let f = move || {
+                        // Touches 32 KiB of its stack: nine pages with the park frames.
+                        let buf = [7u8; 32 * 1024];
+                        std::hint::black_box(&buf);
+                        started.fetch_add(1, Ordering::Release);
+                        while !release.load(Ordering::Acquire) {
+                            sleep(Duration::from_millis(1));
+                        }
+                    };
+                    // SAFETY: `f` keeps no thread-bound state across a blocking call.
+                    unsafe { spawn(f) }
+                })
+                .collect();
+            goro_test_support::wait_until(|| started.load(Ordering::Acquire) == N);
+            let height = rss_kib();
+            assert!(
+                height > before + 64 * 1024,
+                "the burst touched too little: {before} KiB before, {height} KiB at its height"
+            );
+            release.store(true, Ordering::Release);
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            // The per-P caches keep a few stacks (64 and 64 dead Gs each); the rest goes.
+            let target = before + (height - before) / 4;
+            goro_test_support::wait_until(|| rss_kib() < target);
+        },
+    );
 }
