@@ -94,14 +94,25 @@ fn self_cpu_secs() -> f64 {
 }
 
 pub(crate) fn peak_rss_of(pid: u32) -> Option<f64> {
+    status_kib_of(pid, "VmHWM:")
+}
+
+/// A `kB` field of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`).
+pub(crate) fn status_kib_of(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line["VmHWM:".len()..]
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
         .ok()
+}
+
+/// The `p`th percentile of `sorted` (nanoseconds), in µs.
+pub(crate) fn percentile_us<T: Copy + Into<u64>>(sorted: &[T], p: f64) -> f64 {
+    let k = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[k].into() as f64 / 1e3
 }
 
 pub(crate) fn fail(msg: impl std::fmt::Display) -> ! {
@@ -242,10 +253,7 @@ pub fn client(args: &Args) {
         fail("no request completed");
     }
     lat.sort_unstable();
-    let pct = |p: f64| {
-        let k = ((lat.len() as f64 * p / 100.0).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[k] as f64 / 1e3
-    };
+    let pct = |p: f64| percentile_us(&lat, p);
     let window = secs as f64;
     let rps = lat.len() as f64 / window;
     let mut extra = vec![
