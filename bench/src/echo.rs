@@ -123,6 +123,20 @@ pub(crate) fn fail(msg: impl std::fmt::Display) -> ! {
 /// The server child: killed (and reaped) when dropped, unless it already exited.
 pub(crate) struct Server(pub(crate) Child);
 
+/// Starts `PATH echo-server` on this process's first `procs` CPUs and keeps the rest for
+/// this client (both share all of them when there are no more than `procs`); returns the
+/// client's CPUs too.
+pub(crate) fn start_echo_server(path: &str, procs: usize) -> (Server, SocketAddr, Vec<usize>) {
+    let cpus = crate::allowed_cpus();
+    let (server_cpus, client_cpus) = if cpus.len() > procs {
+        (cpus[..procs].to_vec(), cpus[procs..].to_vec())
+    } else {
+        (cpus.clone(), cpus)
+    };
+    let (server, addr) = start_server(path, "echo-server", procs, &server_cpus, &client_cpus);
+    (server, addr, client_cpus)
+}
+
 /// Starts `PATH MODE procs=P` pinned to `server_cpus` (with `GOMAXPROCS=P`), pins this
 /// process to `client_cpus`, and waits for the server's `LISTENING addr` line.
 pub(crate) fn start_server(
@@ -188,23 +202,10 @@ pub fn client(args: &Args) {
     let secs = args.usize("secs", crate::spec::ECHO_SECS).max(1);
     let procs = args.procs().max(1);
 
-    let cpus = crate::allowed_cpus();
-    let (server_cpus, client_cpus) = if cpus.len() > procs {
-        (cpus[..procs].to_vec(), cpus[procs..].to_vec())
-    } else {
-        (cpus.clone(), cpus.clone())
-    };
+    let (server, addr, client_cpus) = start_echo_server(server_path, procs);
     let threads = args
         .usize("threads", client_cpus.len().max(1))
         .clamp(1, conns);
-
-    let (server, addr) = start_server(
-        server_path,
-        "echo-server",
-        procs,
-        &server_cpus,
-        &client_cpus,
-    );
     let pid = server.0.id();
 
     let streams: Vec<TcpStream> = (0..conns)

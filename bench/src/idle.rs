@@ -28,7 +28,7 @@
 //! `first_byte_max_us` (from a connection's `connect` call to its echo: handshake, accept,
 //! the goroutine's start and its first read and write), `server_rss_kib`.
 
-use crate::echo::{fail, percentile_us, start_server, status_kib_of};
+use crate::echo::{fail, percentile_us, status_kib_of};
 use crate::{report, Args};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -273,19 +273,7 @@ pub fn client(args: &Args) {
         );
     }
 
-    let cpus = crate::allowed_cpus();
-    let (server_cpus, client_cpus) = if cpus.len() > procs {
-        (cpus[..procs].to_vec(), cpus[procs..].to_vec())
-    } else {
-        (cpus.clone(), cpus.clone())
-    };
-    let (server, addr) = start_server(
-        server_path,
-        "echo-server",
-        procs,
-        &server_cpus,
-        &client_cpus,
-    );
+    let (server, addr, _) = crate::echo::start_echo_server(server_path, procs);
     let pid = server.0.id();
     std::thread::sleep(Duration::from_millis(100));
     let rss0 = status_kib_of(pid, "VmRSS:").unwrap_or_else(|| fail("cannot read the server's RSS"));
