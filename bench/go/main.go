@@ -598,14 +598,8 @@ func listen() net.Listener {
 
 var endOfRequest = []byte("\r\n\r\n")
 
-// httpResponse is bench/src/http.rs's RESPONSE, byte for byte.
-const httpResponse = "HTTP/1.1 200 OK\r\nServer: bench\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"
-
-// http-server: the server side of the `http` workload (bench/src/http.rs) on Go's raw net
-// package: a goroutine per connection reading up to 4 KiB, answering every complete request
-// in it and writing the answers at once, as goro's and tokio's servers do.
-func httpServer() {
-	l := listen()
+// serveEach runs serve(c) on a goroutine for every connection l accepts, closing c after.
+func serveEach(l net.Listener, serve func(c net.Conn)) {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -615,37 +609,49 @@ func httpServer() {
 		}
 		go func() {
 			defer c.Close()
-			buf := make([]byte, 4096)
-			out := make([]byte, 0, len(httpResponse)*16)
-			have := 0
-			for {
-				n, err := c.Read(buf[have:])
-				if err != nil {
-					return
-				}
-				have += n
-				used := 0
-				for {
-					end := bytes.Index(buf[used:have], endOfRequest)
-					if end < 0 {
-						break
-					}
-					used += end + 4
-					out = append(out, httpResponse...)
-				}
-				have = copy(buf, buf[used:have])
-				if have == len(buf) {
-					return
-				}
-				if len(out) > 0 {
-					if _, err := c.Write(out); err != nil {
-						return
-					}
-					out = out[:0]
-				}
-			}
+			serve(c)
 		}()
 	}
+}
+
+// httpResponse is bench/src/http.rs's RESPONSE, byte for byte.
+const httpResponse = "HTTP/1.1 200 OK\r\nServer: bench\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"
+
+// http-server: the server side of the `http` workload (bench/src/http.rs) on Go's raw net
+// package: a goroutine per connection reading up to 4 KiB, answering every complete request
+// in it and writing the answers at once, as goro's and tokio's servers do.
+func httpServer() {
+	serveEach(listen(), func(c net.Conn) {
+		buf := make([]byte, 4096)
+		out := make([]byte, 0, len(httpResponse)*16)
+		have := 0
+		for {
+			n, err := c.Read(buf[have:])
+			if err != nil {
+				return
+			}
+			have += n
+			used := 0
+			for {
+				end := bytes.Index(buf[used:have], endOfRequest)
+				if end < 0 {
+					break
+				}
+				used += end + 4
+				out = append(out, httpResponse...)
+			}
+			have = copy(buf, buf[used:have])
+			if have == len(buf) {
+				return
+			}
+			if len(out) > 0 {
+				if _, err := c.Write(out); err != nil {
+					return
+				}
+				out = out[:0]
+			}
+		}
+	})
 }
 
 // nethttp-server: the `http` workload on Go's net/http, the server most Go programs use: the
@@ -670,28 +676,18 @@ func netHTTPServer() {
 // package, a goroutine per connection reading up to 4 KiB and writing it back. Prints
 // "LISTENING addr" first; exits when stdin reaches EOF (the client closes it, or dies).
 func echoServer() {
-	l := listen()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "accept:", err)
-			time.Sleep(5 * time.Millisecond)
-			continue
-		}
-		go func() {
-			defer c.Close()
-			buf := make([]byte, 4096)
-			for {
-				n, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				if _, err := c.Write(buf[:n]); err != nil {
-					return
-				}
+	serveEach(listen(), func(c net.Conn) {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
 			}
-		}()
-	}
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
 }
 
 // syscallCost: syscall.Syscall wraps the call in entersyscall/exitsyscall.

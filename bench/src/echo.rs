@@ -94,14 +94,25 @@ fn self_cpu_secs() -> f64 {
 }
 
 pub(crate) fn peak_rss_of(pid: u32) -> Option<f64> {
+    status_kib_of(pid, "VmHWM:")
+}
+
+/// A `kB` field of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`).
+pub(crate) fn status_kib_of(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line["VmHWM:".len()..]
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
         .ok()
+}
+
+/// The `p`th percentile of `sorted` (nanoseconds), in µs.
+pub(crate) fn percentile_us<T: Copy + Into<u64>>(sorted: &[T], p: f64) -> f64 {
+    let k = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[k].into() as f64 / 1e3
 }
 
 pub(crate) fn fail(msg: impl std::fmt::Display) -> ! {
@@ -111,6 +122,20 @@ pub(crate) fn fail(msg: impl std::fmt::Display) -> ! {
 
 /// The server child: killed (and reaped) when dropped, unless it already exited.
 pub(crate) struct Server(pub(crate) Child);
+
+/// Starts `PATH echo-server` on this process's first `procs` CPUs and keeps the rest for
+/// this client (both share all of them when there are no more than `procs`); returns the
+/// client's CPUs too.
+pub(crate) fn start_echo_server(path: &str, procs: usize) -> (Server, SocketAddr, Vec<usize>) {
+    let cpus = crate::allowed_cpus();
+    let (server_cpus, client_cpus) = if cpus.len() > procs {
+        (cpus[..procs].to_vec(), cpus[procs..].to_vec())
+    } else {
+        (cpus.clone(), cpus)
+    };
+    let (server, addr) = start_server(path, "echo-server", procs, &server_cpus, &client_cpus);
+    (server, addr, client_cpus)
+}
 
 /// Starts `PATH MODE procs=P` pinned to `server_cpus` (with `GOMAXPROCS=P`), pins this
 /// process to `client_cpus`, and waits for the server's `LISTENING addr` line.
@@ -177,23 +202,10 @@ pub fn client(args: &Args) {
     let secs = args.usize("secs", crate::spec::ECHO_SECS).max(1);
     let procs = args.procs().max(1);
 
-    let cpus = crate::allowed_cpus();
-    let (server_cpus, client_cpus) = if cpus.len() > procs {
-        (cpus[..procs].to_vec(), cpus[procs..].to_vec())
-    } else {
-        (cpus.clone(), cpus.clone())
-    };
+    let (server, addr, client_cpus) = start_echo_server(server_path, procs);
     let threads = args
         .usize("threads", client_cpus.len().max(1))
         .clamp(1, conns);
-
-    let (server, addr) = start_server(
-        server_path,
-        "echo-server",
-        procs,
-        &server_cpus,
-        &client_cpus,
-    );
     let pid = server.0.id();
 
     let streams: Vec<TcpStream> = (0..conns)
@@ -242,10 +254,7 @@ pub fn client(args: &Args) {
         fail("no request completed");
     }
     lat.sort_unstable();
-    let pct = |p: f64| {
-        let k = ((lat.len() as f64 * p / 100.0).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[k] as f64 / 1e3
-    };
+    let pct = |p: f64| percentile_us(&lat, p);
     let window = secs as f64;
     let rps = lat.len() as f64 / window;
     let mut extra = vec![

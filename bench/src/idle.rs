@@ -28,7 +28,7 @@
 //! `first_byte_max_us` (from a connection's `connect` call to its echo: handshake, accept,
 //! the goroutine's start and its first read and write), `server_rss_kib`.
 
-use crate::echo::{fail, start_server};
+use crate::echo::{fail, percentile_us, status_kib_of};
 use crate::{report, Args};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -47,18 +47,6 @@ pub const PER_SOURCE: usize = 20_000;
 /// ```
 pub fn source_addr(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, 2 + (i / PER_SOURCE) as u8)
-}
-
-/// The `VmRSS` of process `pid`, KiB.
-fn rss_of(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line["VmRSS:".len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// The soft `RLIMIT_NOFILE` (after [`crate::echo::raise_nofile_limit`], the hard one).
@@ -285,34 +273,19 @@ pub fn client(args: &Args) {
         );
     }
 
-    let cpus = crate::allowed_cpus();
-    let (server_cpus, client_cpus) = if cpus.len() > procs {
-        (cpus[..procs].to_vec(), cpus[procs..].to_vec())
-    } else {
-        (cpus.clone(), cpus.clone())
-    };
-    let (server, addr) = start_server(
-        server_path,
-        "echo-server",
-        procs,
-        &server_cpus,
-        &client_cpus,
-    );
+    let (server, addr, _) = crate::echo::start_echo_server(server_path, procs);
     let pid = server.0.id();
     std::thread::sleep(Duration::from_millis(100));
-    let rss0 = rss_of(pid).unwrap_or_else(|| fail("cannot read the server's RSS"));
+    let rss0 = status_kib_of(pid, "VmRSS:").unwrap_or_else(|| fail("cannot read the server's RSS"));
     let opened = open_all(addr, conns, window).unwrap_or_else(|e| fail(e));
     std::thread::sleep(Duration::from_millis(300));
-    let rss1 = rss_of(pid).unwrap_or_else(|| fail("cannot read the server's RSS"));
+    let rss1 = status_kib_of(pid, "VmRSS:").unwrap_or_else(|| fail("cannot read the server's RSS"));
     drop(server);
     drop(opened.fds);
 
     let mut lat = opened.first_byte;
     lat.sort_unstable();
-    let pct = |p: f64| {
-        let k = ((lat.len() as f64 * p / 100.0).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[k] as f64 / 1e3
-    };
+    let pct = |p: f64| percentile_us(&lat, p);
     let per_conn = (rss1 - rss0).max(0.0) * 1024.0 / conns as f64;
     report(
         args,

@@ -238,80 +238,57 @@ async fn fairness(args: &Args) {
     report_fairness(args, PEER, &counts);
 }
 
-/// The `http` server (`goro_bench::http`): a task per connection, the shared loop of
-/// `goro_bench::http::serve` written with `.await`.
-async fn http_server() {
-    use goro_bench::http::{answer, REQ_BUF, RESPONSE};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// Listens on 127.0.0.1:0, says where (`goro_bench::echo::server_listening`) and runs
+/// `serve(conn)` as a task for every connection, with `TCP_NODELAY` (Go's default).
+async fn serve_each<F, Fut>(serve: F)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
     loop {
-        let mut conn = match listener.accept().await {
-            Ok((c, _)) => c,
+        match listener.accept().await {
+            Ok((conn, _)) => {
+                let _ = conn.set_nodelay(true);
+                tokio::spawn(serve(conn));
+            }
             Err(e) => {
                 eprintln!("accept: {e}");
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                continue;
             }
-        };
-        let _ = conn.set_nodelay(true);
-        tokio::spawn(async move {
-            let mut buf = [0u8; REQ_BUF];
-            let mut have = 0;
-            let mut out = Vec::with_capacity(RESPONSE.len() * 16);
-            loop {
-                match conn.read(&mut buf[have..]).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => have += n,
-                }
-                let used = answer(&buf[..have], &mut out);
-                buf.copy_within(used..have, 0);
-                have -= used;
-                if have == buf.len() {
-                    return;
-                }
-                if !out.is_empty() {
-                    if conn.write_all(&out).await.is_err() {
-                        return;
-                    }
-                    out.clear();
-                }
-            }
-        });
+        }
     }
+}
+
+/// The `http` server (`goro_bench::http`): a task per connection, `goro_bench::http::serve`'s
+/// loop written with `.await`.
+async fn http_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    serve_each(|mut conn| async move {
+        let mut session = goro_bench::http::Session::new();
+        while let Ok(n @ 1..) = conn.read(session.spare()).await {
+            match session.answer(n) {
+                Some(out) if conn.write_all(out).await.is_ok() => {}
+                _ => return,
+            }
+        }
+    })
+    .await
 }
 
 /// The `echo` server (`goro_bench::echo`): a task per connection.
 async fn echo_server() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    goro_bench::echo::server_listening(listener.local_addr().expect("local_addr"));
-    loop {
-        let mut conn = match listener.accept().await {
-            Ok((c, _)) => c,
-            Err(e) => {
-                eprintln!("accept: {e}");
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                continue;
+    serve_each(|mut conn| async move {
+        let mut buf = [0u8; goro_bench::echo::SERVER_BUF];
+        while let Ok(n @ 1..) = conn.read(&mut buf).await {
+            if conn.write_all(&buf[..n]).await.is_err() {
+                break;
             }
-        };
-        let _ = conn.set_nodelay(true);
-        tokio::spawn(async move {
-            let mut buf = [0u8; goro_bench::echo::SERVER_BUF];
-            loop {
-                match conn.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if conn.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-    }
+        }
+    })
+    .await
 }
