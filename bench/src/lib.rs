@@ -318,6 +318,30 @@ pub fn skynet_sum(size: u64) -> u64 {
     size * (size - 1) / 2
 }
 
+/// tokio's `pingpong` (also the tokio side of goro's `bridge-pingpong`): `n` round trips from
+/// the calling task to an echo task over two `tokio::sync::mpsc` channels of capacity 1 (tokio
+/// has no rendezvous channel); the time they took. Call it inside a tokio runtime.
+pub async fn tokio_mpsc_pingpong(n: usize) -> Duration {
+    let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+    let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+    let echo = tokio::spawn(async move {
+        while let Some(v) = ping_rx.recv().await {
+            if pong_tx.send(v).await.is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    for i in 0..n as u64 {
+        ping_tx.send(i).await.unwrap();
+        assert_eq!(pong_rx.recv().await, Some(i));
+    }
+    let d = start.elapsed();
+    drop(ping_tx);
+    echo.await.unwrap();
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

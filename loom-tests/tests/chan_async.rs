@@ -11,57 +11,11 @@
 
 use gochan::internal::queue_lens;
 use gochan::{Chan, TryRecvError, TrySendError};
-use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::Notify;
 use loom::thread;
-use std::future::Future;
+use loom_tests::executor::{block_on, poll_once};
 use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
-/// A waker that wakes one loom thread: a flag and a `Notify`.
-struct Wakeup {
-    woken: AtomicBool,
-    notify: Notify,
-}
-
-impl Wake for Wakeup {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        // A swap, not a store: see gmp-sched's loom `Waiter` (`Slot::resumed`).
-        self.woken.swap(true, Ordering::Release);
-        self.notify.notify();
-    }
-}
-
-/// A minimal executor for one future on the calling loom thread: poll, and sleep until the
-/// waker fires between polls.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let wake = Arc::new(Wakeup {
-        woken: AtomicBool::new(false),
-        notify: Notify::new(),
-    });
-    let waker = Waker::from(wake.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        while !wake.woken.swap(false, Ordering::Acquire) {
-            wake.notify.wait();
-        }
-    }
-}
-
-fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// A future receiver and a blocking sender (capacity 0: the value goes straight into the
-/// future's node, or the future takes it from the parked sender); then the other way round.
 #[test]
 fn chan_async_recv_and_send_meet_a_blocking_party() {
     loom::model(|| {

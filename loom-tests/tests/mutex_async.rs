@@ -9,50 +9,11 @@
 #![cfg(loom)]
 
 use gosync::Mutex;
-use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::{Arc, Notify};
+use loom::sync::Arc;
 use loom::thread;
-use std::future::Future;
+use loom_tests::executor::{block_on, poll_once};
 use std::pin::pin;
-use std::task::{Context, Poll, Wake, Waker};
 
-/// A waker that wakes one loom thread.
-struct Wakeup {
-    woken: AtomicBool,
-    notify: Notify,
-}
-
-impl Wake for Wakeup {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        // A swap, not a store: see gmp-sched's loom `Waiter` (`Slot::resumed`).
-        self.woken.swap(true, Ordering::Release);
-        self.notify.notify();
-    }
-}
-
-/// Polls `fut` on the calling loom thread, sleeping until its waker fires between polls.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let wake = std::sync::Arc::new(Wakeup {
-        woken: AtomicBool::new(false),
-        notify: Notify::new(),
-    });
-    let waker = Waker::from(wake.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        while !wake.woken.swap(false, Ordering::Acquire) {
-            wake.notify.wait();
-        }
-    }
-}
-
-/// An async locker against a blocking one: both get in, one at a time.
 #[test]
 fn mutex_async_against_a_blocking_locker() {
     loom::model(|| {
@@ -84,7 +45,7 @@ fn mutex_async_dropped_waiter_leaves() {
         });
         {
             let mut fut = pin!(m.lock_async());
-            let r = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+            let r = poll_once(fut.as_mut());
             assert!(r.is_pending(), "the lock is held");
         }
         drop(g);

@@ -247,6 +247,13 @@ fn burst(args: &Args) {
 
 fn pingpong(args: &Args) {
     let n = args.usize("n", spec::PINGPONG_N);
+    let d = goroutine_pingpong(n);
+    report(args, PEER, "ns_per_op", ns_per(d, n), &[]);
+}
+
+/// `n` round trips from the calling goroutine to an echo goroutine over two unbuffered
+/// channels; the time they took.
+fn goroutine_pingpong(n: usize) -> Duration {
     let (ping, pong) = (Chan::<u64>::new(0), Chan::<u64>::new(0));
     let (ping2, pong2) = (ping.clone(), pong.clone());
     // SAFETY: the echo goroutine holds two channels, nothing thread-bound.
@@ -265,7 +272,7 @@ fn pingpong(args: &Args) {
     });
     ping.close();
     echo.join().unwrap();
-    report(args, PEER, "ns_per_op", ns_per(d, n), &[]);
+    d
 }
 
 fn prodcons(args: &Args) {
@@ -614,48 +621,9 @@ fn bridge_pingpong(args: &Args) {
     ping.close();
     gmp_sched::block_on(echo).unwrap();
 
-    // goroutine <-> goroutine, as `pingpong`.
-    let (ping, pong) = (Chan::<u64>::new(0), Chan::<u64>::new(0));
-    let (ping2, pong2) = (ping.clone(), pong.clone());
-    // SAFETY: the echo goroutine holds two channels, nothing thread-bound.
-    let echo = unsafe {
-        go(move || {
-            for v in &ping2 {
-                pong2.send(v).unwrap();
-            }
-        })
-    };
-    let (g2g, ()) = timed(|| {
-        for i in 0..n as u64 {
-            ping.send(i).unwrap();
-            assert_eq!(pong.recv(), Some(i));
-        }
-    });
-    ping.close();
-    echo.join().unwrap();
-
-    // tokio task <-> tokio task over mpsc, timed inside the runtime.
-    let t2t = gmp_sched::block_on(handle.spawn(async move {
-        let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
-        let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
-        let echo = tokio::spawn(async move {
-            while let Some(v) = ping_rx.recv().await {
-                if pong_tx.send(v).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let start = Instant::now();
-        for i in 0..n as u64 {
-            ping_tx.send(i).await.unwrap();
-            assert_eq!(pong_rx.recv().await, Some(i));
-        }
-        let d = start.elapsed();
-        drop(ping_tx);
-        echo.await.unwrap();
-        d
-    }))
-    .unwrap();
+    // goroutine <-> goroutine, as `pingpong`; tokio task <-> task, as tokio's `pingpong`.
+    let g2g = goroutine_pingpong(n);
+    let t2t = gmp_sched::block_on(handle.spawn(goro_bench::tokio_mpsc_pingpong(n))).unwrap();
     let _ = stop_tx.send(());
     driver.join().unwrap();
     report(

@@ -128,23 +128,7 @@ async fn parked(args: &Args) {
 
 async fn pingpong(args: &Args) {
     let n = args.usize("n", spec::PINGPONG_N);
-    let (ping_tx, mut ping_rx) = mpsc::channel::<u64>(1);
-    let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(1);
-    let echo = tokio::spawn(async move {
-        while let Some(v) = ping_rx.recv().await {
-            if pong_tx.send(v).await.is_err() {
-                break;
-            }
-        }
-    });
-    let start = Instant::now();
-    for i in 0..n as u64 {
-        ping_tx.send(i).await.unwrap();
-        assert_eq!(pong_rx.recv().await, Some(i));
-    }
-    let d = start.elapsed();
-    drop(ping_tx);
-    echo.await.unwrap();
+    let d = goro_bench::tokio_mpsc_pingpong(n).await;
     report(args, PEER, "ns_per_op", ns_per(d, n), &[]);
 }
 

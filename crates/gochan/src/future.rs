@@ -189,6 +189,7 @@ impl<'a, T> RecvFuture<'a, T> {
     /// the future after `cancel` panics.
     ///
     /// ```
+    /// use std::future::Future;
     /// use std::pin::pin;
     /// use std::task::{Context, Waker};
     ///
@@ -305,6 +306,7 @@ impl<'a, T> SendFuture<'a, T> {
     /// a receiver or the buffer has it. Polling the future after `cancel` panics.
     ///
     /// ```
+    /// use std::future::Future;
     /// use std::pin::pin;
     /// use std::task::{Context, Waker};
     ///

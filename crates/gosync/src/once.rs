@@ -97,21 +97,6 @@ impl Once {
     /// Go: `doSlow`.
     #[cold]
     fn call_once_slow<F: FnOnce()>(&self, f: F) {
-        /// Unlocks the mutex on the way out, and marks done first when armed: runs whether `f`
-        /// returns or unwinds (Go's two `defer`s).
-        struct Finish<'a> {
-            once: &'a Once,
-            ran: bool,
-        }
-        impl Drop for Finish<'_> {
-            fn drop(&mut self) {
-                if self.ran {
-                    self.once.done.store(true, Ordering::Release);
-                }
-                self.once.m.unlock();
-            }
-        }
-
         self.m.lock();
         let mut finish = Finish {
             once: self,
@@ -150,20 +135,6 @@ impl Once {
         if self.done.load(Ordering::Acquire) {
             return;
         }
-        /// Unlocks on the way out (returned, panicked or dropped), marking done first when
-        /// armed.
-        struct Finish<'a> {
-            once: &'a Once,
-            ran: bool,
-        }
-        impl Drop for Finish<'_> {
-            fn drop(&mut self) {
-                if self.ran {
-                    self.once.done.store(true, Ordering::Release);
-                }
-                self.once.m.unlock();
-            }
-        }
         RawLockFuture::new(&self.m).await;
         let mut finish = Finish {
             once: self,
@@ -200,6 +171,22 @@ impl Once {
     /// ```
     pub fn is_completed(&self) -> bool {
         self.done.load(Ordering::Acquire)
+    }
+}
+
+/// Unlocks a `Once`'s mutex on the way out (returned, panicked, or a dropped future), and marks
+/// it done first when armed: Go's two `defer`s in `doSlow`.
+struct Finish<'a> {
+    once: &'a Once,
+    ran: bool,
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        if self.ran {
+            self.once.done.store(true, Ordering::Release);
+        }
+        self.once.m.unlock();
     }
 }
 
