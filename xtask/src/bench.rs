@@ -274,7 +274,10 @@ pub(crate) fn run(args: &[String]) -> bool {
     println!("{}", report::console(&measured));
     let goals = report::goals(&measured);
     if !goals.is_empty() {
-        println!("goals (issues 2-6, 12):\n{}", report::goals_text(&goals));
+        println!(
+            "goals (issues 2-6, 12, 17):\n{}",
+            report::goals_text(&goals)
+        );
     }
     if let Err(e) = report::write(&out_dir, &measured, &machine, &opts) {
         eprintln!("cannot write the report into {}: {e}", out_dir.display());
