@@ -86,6 +86,7 @@ fn park_direct(g: &G, reason: WaitReason, release: &mut dyn FnMut()) -> bool {
 /// being retired, `g` is not wired to its M, it is not a 61st tick with global work (the
 /// scheduler looks there first then), and `ready` (the caller's own condition) holds.
 /// None: use the scheduler.
+#[inline(always)]
 fn pin_for_direct(g: &G, ready: impl FnOnce(&P) -> bool) -> Option<(&'static P, u64)> {
     let (id, gen) = cur();
     if id == NO_P {
@@ -106,7 +107,9 @@ fn pin_for_direct(g: &G, ready: impl FnOnce(&P) -> bool) -> Option<(&'static P, 
 }
 
 /// Puts `to` in the M's running slot and returns the running G's reference it held, and
-/// `to`'s address (kept alive by the slot).
+/// `to`'s address (kept alive by the slot). Always inlined: on the hot path of every direct
+/// switch, where a call cost about a tenth of a yield's instructions (callgrind).
+#[inline(always)]
 fn swap_running(to: Arc<G>) -> (Arc<G>, *const G) {
     let to_ptr: *const G = Arc::as_ptr(&to);
     let from = g::take_running().expect("a running goroutine without its slot");
