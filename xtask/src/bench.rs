@@ -278,7 +278,7 @@ pub(crate) fn run(args: &[String]) -> bool {
     let goals = report::goals(&measured);
     if !goals.is_empty() {
         println!(
-            "goals (issues 2-6, 12, 15):\n{}",
+            "goals (issues 2-6, 12, 14, 15, 16, 17):\n{}",
             report::goals_text(&goals)
         );
     }

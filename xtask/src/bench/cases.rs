@@ -505,7 +505,7 @@ pub(crate) enum GoalKind {
     Within { min: f64, max: f64 },
 }
 
-/// The goals of issues 2 to 6, 12 and 15.
+/// The goals of issues 2 to 6, 12, 14, 15, 16 and 17.
 pub(crate) fn goals() -> Vec<Goal> {
     use GoalKind::*;
     let g = |case, text, kind| Goal {
@@ -717,6 +717,23 @@ pub(crate) fn goals() -> Vec<Goal> {
             Below { max: 5000.0 },
         ),
     ];
+    // Issue 17: the bars for the hand-off rows it names beyond those above.
+    v.push(g(
+        "select cap=100",
+        "select over 4 channels at or under Go (issue 17)",
+        Ratio {
+            peer: "go",
+            max: 1.0,
+        },
+    ));
+    v.push(g(
+        "chan-threads cap=100",
+        "thread-to-thread at or under crossbeam-channel (issue 17)",
+        Ratio {
+            peer: "crossbeam",
+            max: 1.0,
+        },
+    ));
     for case in ["echo conns=100", "echo conns=1000"] {
         v.push(on(
             case,
