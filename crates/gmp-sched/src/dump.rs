@@ -484,6 +484,31 @@ pub(crate) fn dump_if_requested() {
 mod tests {
     use super::*;
 
+    /// The metrics text, `name value` a line in field order, and the schedtrace queue list.
+    #[test]
+    fn metrics_text_names_every_counter() {
+        let m = Metrics {
+            gomaxprocs: 2,
+            idle_procs: 1,
+            threads: 3,
+            spinning_threads: 0,
+            idle_threads: 1,
+            global_queue: 4,
+            local_queues: vec![5, 0],
+            goroutines: 9,
+            spawned_total: 10,
+            switches_total: 11,
+            parks_total: 12,
+            steals_total: 13,
+        };
+        assert_eq!(
+            m.to_string(),
+            "gomaxprocs 2\nidle_procs 1\nthreads 3\nspinning_threads 0\nidle_threads 1\n\
+             global_queue 4\nlocal_queues 5 0\ngoroutines 9\nspawned_total 10\n\
+             switches_total 11\nparks_total 12\nsteals_total 13\n"
+        );
+    }
+
     #[test]
     fn schedtrace_setting_parses() {
         assert_eq!(

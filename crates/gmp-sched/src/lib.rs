@@ -52,6 +52,7 @@
 
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+mod firing;
 mod inflight;
 mod loom;
 mod p;
@@ -111,6 +112,7 @@ pub mod testing;
 
 #[cfg(not(loom))]
 pub use block_on::block_on;
+#[cfg(not(loom))]
 pub use clock::now;
 #[cfg(not(loom))]
 pub use config::{BuildError, Builder, DEFAULT_STACK_SIZE, MAX_PROCS, MIN_STACK_SIZE};
@@ -131,6 +133,7 @@ pub use syscall::{lock_os_thread, preempt_point, syscall, unlock_os_thread};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod internal {
+    pub use crate::firing::{Fired, FiringCount};
     pub use crate::inflight::InFlightCount;
     pub use crate::p::{gen_of, owner, state_of, Owner, PState, Pin, RunNext};
     pub use crate::park_state::{AtomicReason, ParkState};

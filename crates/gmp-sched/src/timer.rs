@@ -11,18 +11,14 @@
 //! number are dead and dropped when they reach the top (or in a sweep when dead entries
 //! could outnumber live ones). Callbacks run on a scheduler thread with no lock held.
 //!
-//! `firing` counts the batches popped but not yet fired, so `settle` can wait until every
-//! timer taken off the heap has fired: the test clock's `advance` promises that when it
-//! returns, each timer due by then has fired, whichever thread (an M's schedule loop,
-//! sysmon, `advance` itself) took it. It goes up under the heap lock, before `publish`, and
-//! down (Release) after the batch's callbacks; `settle` loads it (Acquire) after a `run`,
-//! which either locked the heap or read the `next` that `publish` stored (Release) after
-//! the increment, so a batch popped before that `run` is always seen.
+//! `firing` counts the batches taken off a heap and not yet fired, so the test clock's
+//! `advance` can wait for them (`firing.rs`).
 
 use crate::clock;
+use crate::firing::FiringCount;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -81,18 +77,8 @@ pub(crate) struct TimerHeap {
     heap: Mutex<Heap>,
     /// Nanoseconds since the runtime's epoch of the earliest entry; `u64::MAX` when empty.
     next: AtomicU64,
-    /// Batches of due timers taken off the heap whose callbacks have not all returned (see
-    /// the top of this file).
-    firing: AtomicUsize,
-}
-
-/// Counts a batch out of `firing` when its callbacks have run, or unwound.
-struct Fired<'a>(&'a AtomicUsize);
-
-impl Drop for Fired<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Release);
-    }
+    /// Batches of due timers taken off the heap whose callbacks have not all returned.
+    firing: FiringCount,
 }
 
 impl TimerHeap {
@@ -103,7 +89,7 @@ impl TimerHeap {
                 sweep_at: 64,
             }),
             next: AtomicU64::new(u64::MAX),
-            firing: AtomicUsize::new(0),
+            firing: FiringCount::new(),
         }
     }
 
@@ -133,7 +119,7 @@ impl TimerHeap {
             return 0;
         }
         let mut due = Vec::new();
-        {
+        let _fired = {
             let mut h = self.heap.lock().unwrap();
             while h.heap.peek().is_some_and(|e| e.when <= now) {
                 let e = h.heap.pop().expect("peeked");
@@ -168,14 +154,12 @@ impl TimerHeap {
                 }
                 due.push(e.t);
             }
-            if !due.is_empty() {
-                // Under the lock and before `publish`: see the top of this file.
-                self.firing.fetch_add(1, Ordering::Relaxed);
-            }
+            // Under the lock and before `publish` (`firing.rs`).
+            let fired = (!due.is_empty()).then(|| self.firing.taken());
             self.publish(&h);
-        }
+            fired
+        };
         let n = due.len();
-        let _fired = (n > 0).then(|| Fired(&self.firing));
         for t in due {
             (t.f)();
         }
@@ -186,9 +170,7 @@ impl TimerHeap {
     /// fired: their callbacks, on whichever thread, have returned. Callbacks must not block,
     /// so this waits briefly.
     pub(crate) fn settle(&self) {
-        while self.firing.load(Ordering::Acquire) != 0 {
-            std::thread::yield_now();
-        }
+        self.firing.settle();
     }
 
     /// Moves every live entry to `to` (when a P is retired), calling `added` with each
