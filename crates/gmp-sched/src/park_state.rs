@@ -241,6 +241,7 @@ pub struct AtomicReason {
 }
 
 impl AtomicReason {
+    /// The reason of a G that has not parked yet: `Other("")`.
     pub fn new() -> AtomicReason {
         AtomicReason {
             code: AtomicU8::new(WaitReason::Other("").code()),
