@@ -43,6 +43,7 @@ fn chan_lock_two_lockers() {
             t.join().unwrap();
         }
         g.lock.lock();
+        // SAFETY: the lock is held, so no one writes the count (loom checks it).
         assert_eq!(g.count.with(|p| unsafe { *p }), 2);
         g.lock.unlock();
     });

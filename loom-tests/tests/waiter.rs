@@ -121,10 +121,13 @@ fn waiter_park_sees_the_unparkers_writes() {
         let data = Arc::new(loom::cell::UnsafeCell::new(0u32));
         let (w, d) = (gmp_sched::sys::Waiter::current(), data.clone());
         let t = thread::spawn(move || {
+            // SAFETY: the only write; loom checks it against the parker's read after `park`.
             d.with_mut(|p| unsafe { *p = 7 });
             w.wake();
         });
         gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("model"), || {});
+        // SAFETY: `park` returned after the unpark, which follows the only write (loom checks
+        // that they are ordered).
         assert_eq!(data.with(|p| unsafe { *p }), 7);
         t.join().unwrap();
     });
@@ -145,6 +148,7 @@ fn waiter_pending_unpark_orders_the_fast_path() {
             unparked.clone(),
         );
         let t = thread::spawn(move || {
+            // SAFETY: the only write; loom checks it against the parker's read after `park`.
             d.with_mut(|p| unsafe { *p = 7 });
             w.wake();
             u.store(true, Ordering::Relaxed);
@@ -153,6 +157,8 @@ fn waiter_pending_unpark_orders_the_fast_path() {
             thread::yield_now();
         }
         gmp_sched::sys::park(gmp_sched::sys::WaitReason::Other("model"), || {});
+        // SAFETY: `park` returned after the unpark, which follows the only write (loom checks
+        // that they are ordered).
         assert_eq!(data.with(|p| unsafe { *p }), 7);
         t.join().unwrap();
     });
