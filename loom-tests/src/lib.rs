@@ -1,6 +1,21 @@
 //! loom models of goro's protocols live in `tests/`, one file per protocol, each
 //! `#![cfg(loom)]`. Run them with `cargo xtask loom [FILTER] [--ci]`.
 
+/// The two-party channel model: a second loom thread sends 1 then 2 on `ch` while the calling
+/// thread receives both in order; returns after the sender has finished (`chan.rs`,
+/// `chan_spin.rs`).
+#[cfg(loom)]
+pub fn send_two_recv_two(ch: &gochan::Chan<i32>) {
+    let tx = ch.clone();
+    let t = loom::thread::spawn(move || {
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+    });
+    assert_eq!(ch.recv(), Some(1));
+    assert_eq!(ch.recv(), Some(2));
+    t.join().unwrap();
+}
+
 /// A one-future executor for the async-bridge models (`chan_async.rs`, `mutex_async.rs`):
 /// polls on the calling loom thread and sleeps until the future's waker fires.
 #[cfg(loom)]

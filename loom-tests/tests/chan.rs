@@ -22,14 +22,7 @@ fn chan_send_recv_cap0_and_cap1() {
     for cap in [0, 1] {
         loom::model(move || {
             let ch = Chan::new(cap);
-            let tx = ch.clone();
-            let t = thread::spawn(move || {
-                tx.send(1).unwrap();
-                tx.send(2).unwrap();
-            });
-            assert_eq!(ch.recv(), Some(1));
-            assert_eq!(ch.recv(), Some(2));
-            t.join().unwrap();
+            loom_tests::send_two_recv_two(&ch);
             empty_queues(&ch);
         });
     }

@@ -11,7 +11,6 @@
 
 use gochan::internal::queue_lens;
 use gochan::Chan;
-use loom::thread;
 
 /// A sender and a receiver meet through spinning parkers, for capacities 0 and 1.
 #[test]
@@ -20,14 +19,7 @@ fn chan_spinning_parker_send_recv() {
     for cap in [0, 1] {
         loom::model(move || {
             let ch = Chan::new(cap);
-            let tx = ch.clone();
-            let t = thread::spawn(move || {
-                tx.send(1).unwrap();
-                tx.send(2).unwrap();
-            });
-            assert_eq!(ch.recv(), Some(1));
-            assert_eq!(ch.recv(), Some(2));
-            t.join().unwrap();
+            loom_tests::send_two_recv_two(&ch);
             assert_eq!(queue_lens(&ch), (0, 0));
         });
     }

@@ -5,8 +5,9 @@
 //! Both take the safety contract's promise as the argument `unsafe`, since a goroutine may
 //! move between OS threads at every blocking call and no type check can see that (goro's
 //! `docs/safety.md`). The `unsafe` token is the caller's own: the expansion puts it on the
-//! `unsafe { Spawner::new() }` it writes, so `#![forbid(unsafe_code)]` and `grep unsafe`
-//! see it, and the function's body stays safe code.
+//! block around the `Spawner::new()` call it writes (that block's SAFETY is the caller's
+//! promise), so `#![forbid(unsafe_code)]` and `grep unsafe` see it, and the function's
+//! body stays safe code.
 //!
 //! ```
 //! // SAFETY: main and every goroutine started with `sp` keep no thread-bound state across a
@@ -672,6 +673,7 @@ mod tests {
             ":: core :: prelude :: v1 :: test",
             "should_panic",
             "fn __goro_test (sp : goro :: Spawner) { body (sp) }",
+            // SAFETY: text, not code: the promise's block the expansion must contain.
             "unsafe { :: goro :: Spawner :: new () }",
             ":: goro :: internal :: test",
             "__goro_test (__goro_sp)",
