@@ -144,6 +144,8 @@ fn a_refused_m_thread_is_a_fatal_error() {
         // Start the runtime (the first M, sysmon, the stack slab) before the cap.
         // SAFETY: the closure keeps no thread-bound state across a blocking call.
         unsafe { spawn(|| ()) }.join().unwrap();
+        // Grow the heap once more, so its top holds the 16 MiB of slack the parent asked for.
+        drop(std::hint::black_box(vec![0u8; 64 * 1024]));
         let cap = mapped_bytes() + 128 * 1024;
         let lim = libc::rlimit {
             rlim_cur: cap,
@@ -169,10 +171,19 @@ fn a_refused_m_thread_is_a_fatal_error() {
         }
         std::process::exit(0);
     }
+    // One malloc arena with 16 MiB of slack kept at its top: under the cap, a thread's
+    // first allocation must come from memory already mapped, not from a new arena (a 64 MiB
+    // reservation) or a fresh `brk` (which failed about one run in ten without these).
     let out = run_child(
         "a_refused_m_thread_is_a_fatal_error",
         "no-thread",
-        &[("GOMAXPROCS", &PROCS.to_string())],
+        &[
+            ("GOMAXPROCS", &PROCS.to_string()),
+            (
+                "GLIBC_TUNABLES",
+                "glibc.malloc.arena_max=1:glibc.malloc.top_pad=16777216",
+            ),
+        ],
     );
     let err = stderr(&out);
     assert!(!out.status.success(), "every M thread was created: {err}");
